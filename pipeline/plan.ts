@@ -1,0 +1,83 @@
+// The resolved, fully-defaulted pipeline that the DAG workflow executes. Plain JSON: it crosses the
+// Temporal boundary, so this module must stay free of Node and tfjs imports.
+
+export interface RetrySpec {
+  maximumAttempts: number;
+  initialInterval: string;
+  backoffCoefficient: number;
+  maximumInterval: string;
+}
+
+export interface TimeoutSpec {
+  /** Longest a single attempt may run. */
+  startToClose: string;
+  /** Longest an attempt may go without a heartbeat (long activities heartbeat). */
+  heartbeat?: string;
+}
+
+export interface DatasetRef {
+  kind: 'mnist' | 'cifar10' | 'stl10' | 'folder';
+  path?: string;
+  imageSize?: number;
+  channels?: number;
+}
+
+export interface PlanSpec {
+  dataset: DatasetRef;
+  backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
+  artifacts: { path: string };
+  seed: number;
+  taskQueues: { control: string; gpu: string };
+}
+
+export interface PlanStep {
+  id: string;
+  uses: string;
+  needs: string[];
+  with: Record<string, unknown>;
+  /** Fan-out: one run of this step per element of `step`'s list output `output`. */
+  forEach?: { step: string; output: string };
+  retry: RetrySpec;
+  timeout: TimeoutSpec;
+  taskQueue: string;
+  /** How the step type runs: an activity, or a child workflow (long, checkpointed work). */
+  execution: 'activity' | 'workflow';
+  /** The activity name or workflow type that implements the step type. */
+  target: string;
+}
+
+export interface Plan {
+  apiVersion: string;
+  name: string;
+  description?: string;
+  /** The YAML file the plan came from (for messages only). */
+  source: string;
+  spec: PlanSpec;
+  /** Steps in a dependency order (every step after all of its needs). */
+  steps: PlanStep[];
+}
+
+/** What every step implementation receives. `with` has all templates resolved. */
+export interface StepInput {
+  pipeline: string;
+  stepId: string;
+  /** Index within a forEach fan-out. */
+  index?: number;
+  with: Record<string, unknown>;
+  spec: PlanSpec;
+  /** Id of the pipeline workflow run, for naming artifacts. */
+  runId: string;
+}
+
+/** A step's output: small JSON only (ids, numbers, artifact references), never weights or images. */
+export type StepOutput = Record<string, unknown>;
+
+/** A fan-out step's output: the outputs of its runs, in item order. */
+export interface FanOutOutput {
+  items: StepOutput[];
+}
+
+export interface PipelineResult {
+  pipeline: string;
+  outputs: Record<string, StepOutput | FanOutOutput>;
+}

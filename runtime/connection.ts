@@ -1,0 +1,68 @@
+// How clients and workers reach Temporal: a local dev server by default, or any cluster through
+// environment variables (documented in the README).
+import * as fs from 'node:fs';
+import { Connection, Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+  tls?: { serverName?: string; ca?: Buffer; cert?: Buffer; key?: Buffer };
+  apiKey?: string;
+  /** Base of the Web UI, for links (TEMPORAL_UI_URL). */
+  uiUrl?: string;
+}
+
+function read(file: string | undefined, what: string): Buffer | undefined {
+  if (!file) return undefined;
+  if (!fs.existsSync(file)) throw new Error(`${what} file ${file} does not exist`);
+  return fs.readFileSync(file);
+}
+
+/** Builds the target from TEMPORAL_* variables, with overrides from command-line flags. */
+export function targetFromEnv(overrides: Partial<Pick<TemporalTarget, 'address' | 'namespace'>> = {}): TemporalTarget {
+  const env = process.env;
+  const cert = read(env.TEMPORAL_TLS_CERT, 'TEMPORAL_TLS_CERT');
+  const key = read(env.TEMPORAL_TLS_KEY, 'TEMPORAL_TLS_KEY');
+  const ca = read(env.TEMPORAL_TLS_CA, 'TEMPORAL_TLS_CA');
+  const useTls = cert || key || ca || env.TEMPORAL_TLS === '1' || env.TEMPORAL_TLS === 'true' || env.TEMPORAL_API_KEY;
+  if ((cert && !key) || (key && !cert)) throw new Error('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together');
+  const address = overrides.address ?? env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  return {
+    address,
+    namespace: overrides.namespace ?? env.TEMPORAL_NAMESPACE ?? 'default',
+    ...(useTls ? { tls: { serverName: env.TEMPORAL_TLS_SERVER_NAME, ca, cert, key } } : {}),
+    ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
+    uiUrl: env.TEMPORAL_UI_URL ?? (address.startsWith('127.0.0.1:7233') || address.startsWith('localhost:7233') ? 'http://127.0.0.1:8233' : undefined),
+  };
+}
+
+function tlsOptions(t: TemporalTarget) {
+  if (!t.tls) return undefined;
+  return {
+    ...(t.tls.serverName ? { serverNameOverride: t.tls.serverName } : {}),
+    ...(t.tls.ca ? { serverRootCACertificate: t.tls.ca } : {}),
+    ...(t.tls.cert && t.tls.key ? { clientCertPair: { crt: t.tls.cert, key: t.tls.key } } : {}),
+  };
+}
+
+export async function connectClient(t: TemporalTarget): Promise<Client> {
+  const connection = await Connection.connect({
+    address: t.address,
+    ...(t.tls ? { tls: tlsOptions(t) } : {}),
+    ...(t.apiKey ? { apiKey: t.apiKey } : {}),
+  });
+  return new Client({ connection, namespace: t.namespace });
+}
+
+export async function connectWorker(t: TemporalTarget): Promise<NativeConnection> {
+  return NativeConnection.connect({
+    address: t.address,
+    ...(t.tls ? { tls: tlsOptions(t) } : {}),
+    ...(t.apiKey ? { apiKey: t.apiKey } : {}),
+  });
+}
+
+export function workflowLink(t: TemporalTarget, workflowId: string): string | undefined {
+  return t.uiUrl ? `${t.uiUrl}/namespaces/${t.namespace}/workflows/${encodeURIComponent(workflowId)}` : undefined;
+}

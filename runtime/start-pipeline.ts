@@ -1,0 +1,25 @@
+// Starts a validated plan as a pipeline workflow run.
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Plan } from '../pipeline/plan';
+import type { pipelineWorkflow } from '../workflows/pipeline';
+
+export interface StartOptions {
+  workflowId?: string;
+  /** Task queue of the workflow itself; default: the plan's control queue. */
+  taskQueue?: string;
+}
+
+export function defaultWorkflowId(plan: Plan): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  return `${plan.name}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export async function startPipeline(client: Client, plan: Plan, opts: StartOptions = {}): Promise<WorkflowHandle<typeof pipelineWorkflow>> {
+  return client.workflow.start<typeof pipelineWorkflow>('pipelineWorkflow', {
+    args: [plan],
+    taskQueue: opts.taskQueue ?? plan.spec.taskQueues.control,
+    workflowId: opts.workflowId ?? defaultWorkflowId(plan),
+    // Memo makes runs findable and readable in the Web UI without extra server setup.
+    memo: { pipeline: plan.name, dataset: plan.spec.dataset.kind, source: plan.source },
+  });
+}
