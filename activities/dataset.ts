@@ -14,7 +14,8 @@ export async function datasetInspect(input: StepInput): Promise<StepOutput> {
     const count = Math.min(ds.count, w.limit ?? ds.count);
     const per = Math.ceil(count / w.shards);
     const shards = [];
-    for (let i = 0; i * per < count; i++) shards.push({ index: i, start: i * per, end: Math.min(count, (i + 1) * per) });
+    for (let i = 0; i * per < count; i++)
+      shards.push({ index: i, start: i * per, end: Math.min(count, (i + 1) * per) });
     return {
       name: ds.name,
       count,
@@ -33,7 +34,8 @@ export async function datasetStats(input: StepInput): Promise<StepOutput> {
   try {
     const ds = openDataset(input.spec.dataset);
     const { start, end } = w.shard;
-    if (end <= start || end > ds.count) throw badInput(`shard [${start}, ${end}) is outside the dataset's ${ds.count} images`);
+    if (end <= start || end > ds.count)
+      throw badInput(`shard [${start}, ${end}) is outside the dataset's ${ds.count} images`);
     let sum = 0;
     let sumSq = 0;
     let min = Infinity;
@@ -53,7 +55,14 @@ export async function datasetStats(input: StepInput): Promise<StepOutput> {
     }
     const count = (end - start) * pixelsPerImage;
     const mean = sum / count;
-    return { count: end - start, mean, std: Math.sqrt(Math.max(0, sumSq / count - mean * mean)), min, max, backend: backend.package };
+    return {
+      count: end - start,
+      mean,
+      std: Math.sqrt(Math.max(0, sumSq / count - mean * mean)),
+      min,
+      max,
+      backend: backend.package,
+    };
   } catch (err) {
     throw asNonRetryable(err);
   }

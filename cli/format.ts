@@ -14,8 +14,12 @@ export function formatPlan(plan: Plan): string {
     lines.push(`    ${s.id}: ${s.uses} (${s.execution} ${s.target} on ${s.taskQueue})`);
     if (s.needs.length) lines.push(`      needs:   ${s.needs.join(', ')}`);
     if (s.forEach) lines.push(`      forEach: every element of ${s.forEach.step}.${s.forEach.output}`);
-    lines.push(`      timeout: ${s.timeout.startToClose}${s.timeout.heartbeat ? `, heartbeat ${s.timeout.heartbeat}` : ''}`);
-    lines.push(`      retry:   ${s.retry.maximumAttempts} attempts, ${s.retry.initialInterval} ×${s.retry.backoffCoefficient} up to ${s.retry.maximumInterval}`);
+    lines.push(
+      `      timeout: ${s.timeout.startToClose}${s.timeout.heartbeat ? `, heartbeat ${s.timeout.heartbeat}` : ''}`,
+    );
+    lines.push(
+      `      retry:   ${s.retry.maximumAttempts} attempts, ${s.retry.initialInterval} ×${s.retry.backoffCoefficient} up to ${s.retry.maximumInterval}`,
+    );
     lines.push(`      with:    ${JSON.stringify(s.with)}`);
   }
   return lines.join('\n');

@@ -21,6 +21,7 @@ export const BACKEND_ENV = 'AUTOGAN_BACKEND';
 const PREFERENCES: BackendPreference[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'cpu'];
 
 let selected: BackendInfo | undefined;
+let selectedFor: BackendPreference | undefined;
 
 export function parseBackendPreference(value: string | undefined): BackendPreference {
   const v = (value ?? 'auto').trim() || 'auto';
@@ -49,7 +50,7 @@ export async function selectBackend(
   log: (line: string) => void = (l) => console.error(l),
 ): Promise<BackendInfo> {
   const pref = process.env[BACKEND_ENV] ? parseBackendPreference(process.env[BACKEND_ENV]) : preference;
-  if (selected && (pref === 'auto' || backendMatches(selected, pref))) return selected;
+  if (selected && selectedFor === pref) return selected;
 
   const skipped: string[] = [];
   const candidates: Array<['tensorflow-gpu' | 'tensorflow', string]> = [
@@ -80,19 +81,13 @@ export async function selectBackend(
   }
   await tf.ready();
   selected = { backend, package: pkg, tfjsVersion: tf.version_core, device, skipped };
+  selectedFor = pref;
   const note =
     backend === 'cpu' && pref === 'auto'
       ? ' (slow: run `npm run setup:native` to install the native TensorFlow backend)'
       : '';
   log(`[autogan] tensor backend: ${pkg} (${backend}, ${device})${note}`);
   return selected;
-}
-
-function backendMatches(info: BackendInfo, pref: BackendPreference): boolean {
-  if (pref === 'cpu') return info.backend === 'cpu';
-  if (pref === 'tensorflow') return info.package === '@tensorflow/tfjs-node';
-  if (pref === 'tensorflow-gpu') return info.package === '@tensorflow/tfjs-node-gpu';
-  return true;
 }
 
 /** The backend chosen so far, if any (for recording with results). */

@@ -68,7 +68,11 @@ function describe(value: unknown): string {
 }
 
 /** Turns one ajv error into a message and the path it belongs to. */
-function explain(err: ErrorObject, base: JsonPath, data: unknown): { at: JsonPath; key: boolean; message: string } | null {
+function explain(
+  err: ErrorObject,
+  base: JsonPath,
+  data: unknown,
+): { at: JsonPath; key: boolean; message: string } | null {
   const at: JsonPath = [...base, ...pointerToPath(err.instancePath, data)];
   const desc = (err.parentSchema as { description?: string } | undefined)?.description;
   switch (err.keyword) {
@@ -87,19 +91,43 @@ function explain(err: ErrorObject, base: JsonPath, data: unknown): { at: JsonPat
     }
     case 'enum': {
       const allowed = (err.params as { allowedValues: unknown[] }).allowedValues;
-      return { at, key: false, message: `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')} (got ${describe(err.data)})` };
+      return {
+        at,
+        key: false,
+        message: `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')} (got ${describe(err.data)})`,
+      };
     }
     case 'const':
-      return { at, key: false, message: `must be ${JSON.stringify((err.params as { allowedValue: unknown }).allowedValue)} (got ${describe(err.data)})` };
+      return {
+        at,
+        key: false,
+        message: `must be ${JSON.stringify((err.params as { allowedValue: unknown }).allowedValue)} (got ${describe(err.data)})`,
+      };
     case 'type':
-      return { at, key: false, message: `must be ${(err.params as { type: string }).type} (got ${describe(err.data)})` };
+      return {
+        at,
+        key: false,
+        message: `must be ${(err.params as { type: string }).type} (got ${describe(err.data)})`,
+      };
     case 'pattern':
-      return { at, key: false, message: `must be ${desc ?? `a string matching ${(err.params as { pattern: string }).pattern}`} (got ${describe(err.data)})` };
+      return {
+        at,
+        key: false,
+        message: `must be ${desc ?? `a string matching ${(err.params as { pattern: string }).pattern}`} (got ${describe(err.data)})`,
+      };
     case 'oneOf':
     case 'anyOf':
-      return { at, key: false, message: `must be ${desc ?? 'one of the allowed forms'} (got ${describe(err.data)})` };
+      return {
+        at,
+        key: false,
+        message: `must be ${desc ?? 'one of the allowed forms'} (got ${describe(err.data)})`,
+      };
     default:
-      return { at, key: false, message: `${err.message ?? 'is invalid'}${desc ? ` (${desc})` : ''} (got ${describe(err.data)})` };
+      return {
+        at,
+        key: false,
+        message: `${err.message ?? 'is invalid'}${desc ? ` (${desc})` : ''} (got ${describe(err.data)})`,
+      };
   }
 }
 
@@ -118,7 +146,9 @@ function pointerToPath(pointer: string, data: unknown): JsonPath {
 
 /** Drops errors from inside oneOf/anyOf branches: the combinator's own error says it better. */
 function significant(errors: ErrorObject[]): ErrorObject[] {
-  const combined = new Set(errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.instancePath));
+  const combined = new Set(
+    errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.instancePath),
+  );
   return errors.filter(
     (e) =>
       !/\/(oneOf|anyOf)\/\d+\//.test(e.schemaPath) &&
@@ -136,7 +166,11 @@ function durationTimeout(
 }
 
 /** Parses and validates pipeline text. `file` is used in messages and for nothing else. */
-export function parsePipeline(text: string, file: string, opts: LoadOptions = {}): { plan?: Plan; issues: PipelineIssue[] } {
+export function parsePipeline(
+  text: string,
+  file: string,
+  opts: LoadOptions = {},
+): { plan?: Plan; issues: PipelineIssue[] } {
   const lines = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const issues: PipelineIssue[] = [];
@@ -195,7 +229,12 @@ export function parsePipeline(text: string, file: string, opts: LoadOptions = {}
     });
     const def = typeof s.uses === 'string' ? stepType(s.uses) : undefined;
     if (typeof s.uses === 'string' && !def) {
-      add(stepsAt(i, 'uses'), `unknown step type "${s.uses}": expected one of ${stepTypes().map((t) => t.type).join(', ')}`);
+      add(
+        stepsAt(i, 'uses'),
+        `unknown step type "${s.uses}": expected one of ${stepTypes()
+          .map((t) => t.type)
+          .join(', ')}`,
+      );
     }
     if (typeof s.forEach === 'string' && /\./.test(s.forEach)) {
       const [src, output] = s.forEach.split('.');
@@ -206,7 +245,9 @@ export function parsePipeline(text: string, file: string, opts: LoadOptions = {}
         const srcDef = stepType(String(rawSteps[srcIndex].uses));
         const kind = srcDef?.outputs[output];
         if (srcDef && kind !== 'list') {
-          const lists = Object.entries(srcDef.outputs).filter(([, k]) => k === 'list').map(([n]) => n);
+          const lists = Object.entries(srcDef.outputs)
+            .filter(([, k]) => k === 'list')
+            .map(([n]) => n);
           add(
             stepsAt(i, 'forEach'),
             kind
@@ -214,7 +255,10 @@ export function parsePipeline(text: string, file: string, opts: LoadOptions = {}
               : `${srcDef.type} has no output "${output}" (list outputs: ${lists.join(', ') || 'none'})`,
           );
         } else if (rawSteps[srcIndex].forEach) {
-          add(stepsAt(i, 'forEach'), `forEach over "${src}", which is itself a fan-out: nested fan-out is not supported`);
+          add(
+            stepsAt(i, 'forEach'),
+            `forEach over "${src}", which is itself a fan-out: nested fan-out is not supported`,
+          );
         }
         if (Array.isArray(s.needs) && !needs.includes(src)) (s.needs as string[]).push(src);
       }
@@ -225,7 +269,8 @@ export function parsePipeline(text: string, file: string, opts: LoadOptions = {}
         const ref = parseExpression(t.expr);
         const at = stepsAt(i, 'with', ...t.at);
         if (typeof ref === 'string') add(at, `bad template: ${ref}`);
-        else if (ref.root === 'item' && !s.forEach) add(at, `\${{ item }} is only defined in a step with forEach`);
+        else if (ref.root === 'item' && !s.forEach)
+          add(at, `\${{ item }} is only defined in a step with forEach`);
         else if (ref.root === 'steps') {
           const j = firstIndex.get(ref.step);
           if (j === undefined) add(at, `template refers to step "${ref.step}", but no step has that id`);
@@ -233,7 +278,10 @@ export function parsePipeline(text: string, file: string, opts: LoadOptions = {}
             const refDef = stepType(String(rawSteps[j].uses));
             const out = rawSteps[j].forEach ? 'items' : ref.path[0];
             if (refDef && out !== undefined && !rawSteps[j].forEach && !(out in refDef.outputs)) {
-              add(at, `${refDef.type} has no output "${out}" (outputs: ${Object.keys(refDef.outputs).join(', ')})`);
+              add(
+                at,
+                `${refDef.type} has no output "${out}" (outputs: ${Object.keys(refDef.outputs).join(', ')})`,
+              );
             }
             if (!ancestors(ref.step, s.id as string, rawSteps)) {
               add(at, `template refers to step "${ref.step}", which is not among this step's needs`);
@@ -242,25 +290,25 @@ export function parsePipeline(text: string, file: string, opts: LoadOptions = {}
         }
       }
       if (def) {
-        // Templated values are only known at run time: check the rest now; the worker re-checks all.
-        const templated = Object.keys(w).filter((k) => isTemplate(w[k]));
-        const held = Object.fromEntries(templated.map((k) => [k, w[k]]));
-        for (const k of templated) delete w[k];
+        // Templated values are only known at run time: errors about them wait for the worker's check.
         for (const err of significant(validateStepWith(def.type, w))) {
-          if (err.keyword === 'required' && templated.includes((err.params as { missingProperty: string }).missingProperty)) continue;
-          if (err.instancePath && templated.includes(err.instancePath.split('/')[1])) continue;
+          if (isTemplate(valueAt(w, pointerToPath(err.instancePath, w)))) continue;
           const e = explain(err, stepsAt(i, 'with'), w);
           if (e) add(e.at, e.message, e.key);
         }
-        Object.assign(w, held);
       }
     }
   });
 
   // 3. Cycles.
-  const graph = new Map(validSteps.map((s) => [s.id as string, ((s.needs as string[]) ?? []).filter((n) => firstIndex.has(n))]));
+  const graph = new Map(
+    validSteps.map((s) => [s.id as string, ((s.needs as string[]) ?? []).filter((n) => firstIndex.has(n))]),
+  );
   for (const cycle of findCycles(graph)) {
-    add(stepsAt(firstIndex.get(cycle[0])!, 'needs'), `dependency cycle: ${[...cycle, cycle[0]].join(' -> ')}`);
+    add(
+      stepsAt(firstIndex.get(cycle[0])!, 'needs'),
+      `dependency cycle: ${[...cycle, cycle[0]].join(' -> ')}`,
+    );
   }
 
   // 4. Dataset files, where a step reads them.
@@ -268,9 +316,16 @@ export function parsePipeline(text: string, file: string, opts: LoadOptions = {}
   const dataset = spec.dataset as PlanSpec['dataset'] | undefined;
   const readers = validSteps.filter((s) => stepType(String(s.uses))?.usesDataset).map((s) => s.id as string);
   if (dataset && typeof dataset === 'object' && FILE_DATASETS.includes(dataset.kind) && readers.length > 0) {
-    if (!dataset.path) add(['spec', 'dataset'], `dataset kind "${dataset.kind}" needs a path (read by steps ${readers.join(', ')})`);
+    if (!dataset.path)
+      add(
+        ['spec', 'dataset'],
+        `dataset kind "${dataset.kind}" needs a path (read by steps ${readers.join(', ')})`,
+      );
     else if (opts.checkFiles !== false && !fs.existsSync(path.resolve(cwd, dataset.path))) {
-      add(['spec', 'dataset', 'path'], `dataset path ${path.resolve(cwd, dataset.path)} does not exist (read by steps ${readers.join(', ')})`);
+      add(
+        ['spec', 'dataset', 'path'],
+        `dataset path ${path.resolve(cwd, dataset.path)} does not exist (read by steps ${readers.join(', ')})`,
+      );
     }
   }
 
@@ -319,16 +374,22 @@ export function parsePipeline(text: string, file: string, opts: LoadOptions = {}
   };
 }
 
+function valueAt(value: unknown, at: JsonPath): unknown {
+  let v = value;
+  for (const k of at) v = v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
+  return v;
+}
+
 function ancestors(target: string, from: string, steps: Array<Record<string, unknown>>): boolean {
   const byId = new Map(steps.filter((s) => s && typeof s.id === 'string').map((s) => [s.id as string, s]));
   const seen = new Set<string>();
-  const stack = [...(((byId.get(from)?.needs as string[]) ?? []))];
+  const stack = [...((byId.get(from)?.needs as string[]) ?? [])];
   while (stack.length) {
     const n = stack.pop()!;
     if (n === target) return true;
     if (seen.has(n)) continue;
     seen.add(n);
-    stack.push(...(((byId.get(n)?.needs as string[]) ?? [])));
+    stack.push(...((byId.get(n)?.needs as string[]) ?? []));
   }
   return false;
 }
@@ -336,7 +397,9 @@ function ancestors(target: string, from: string, steps: Array<Record<string, unk
 /** Reads and validates a pipeline file; throws PipelineInvalidError listing every issue. */
 export function loadPipeline(file: string, opts: LoadOptions = {}): Plan {
   if (!fs.existsSync(file)) {
-    throw new PipelineInvalidError([{ file, line: 1, col: 1, path: '(file)', message: 'file does not exist' }]);
+    throw new PipelineInvalidError([
+      { file, line: 1, col: 1, path: '(file)', message: 'file does not exist' },
+    ]);
   }
   const { plan, issues } = parsePipeline(fs.readFileSync(file, 'utf8'), file, opts);
   if (!plan) throw new PipelineInvalidError(issues);

@@ -19,7 +19,9 @@ export function nodeAt(doc: Document, path: JsonPath, key = false): Node | undef
   for (let i = 0; i < path.length; i++) {
     const seg = path[i];
     if (isMap(node)) {
-      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+      const pair = node.items.find(
+        (p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg),
+      );
       if (!pair) return node as Node;
       if (key && i === path.length - 1) return (pair.key as Node) ?? (node as Node);
       node = pair.value ?? pair.key;

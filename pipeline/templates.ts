@@ -25,7 +25,10 @@ export function parseExpression(expr: string): TemplateRef | string {
 }
 
 /** Every expression inside a value, with the JSON path (array of keys) where it occurs. */
-export function findTemplates(value: unknown, at: Array<string | number> = []): Array<{ expr: string; at: Array<string | number> }> {
+export function findTemplates(
+  value: unknown,
+  at: Array<string | number> = [],
+): Array<{ expr: string; at: Array<string | number> }> {
   if (typeof value === 'string') {
     return [...value.matchAll(TEMPLATE)].map((m) => ({ expr: m[1], at }));
   }
@@ -61,7 +64,8 @@ function evaluate(expr: string, ctx: TemplateContext): unknown {
   const ref = parseExpression(expr);
   if (typeof ref === 'string') throw new Error(`template \${{ ${expr} }}: ${ref}`);
   if (ref.root === 'steps') {
-    if (!(ref.step in ctx.steps)) throw new Error(`template \${{ ${expr} }}: step "${ref.step}" has no output`);
+    if (!(ref.step in ctx.steps))
+      throw new Error(`template \${{ ${expr} }}: step "${ref.step}" has no output`);
     return dig(ctx.steps[ref.step], ref.path, expr);
   }
   if (ref.root === 'item') return dig(ctx.item, ref.path, expr);

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { installRuntime } from './worker';
 
 export interface TemporalTarget {
   address: string;
@@ -20,20 +21,28 @@ function read(file: string | undefined, what: string): Buffer | undefined {
 }
 
 /** Builds the target from TEMPORAL_* variables, with overrides from command-line flags. */
-export function targetFromEnv(overrides: Partial<Pick<TemporalTarget, 'address' | 'namespace'>> = {}): TemporalTarget {
+export function targetFromEnv(
+  overrides: Partial<Pick<TemporalTarget, 'address' | 'namespace'>> = {},
+): TemporalTarget {
   const env = process.env;
   const cert = read(env.TEMPORAL_TLS_CERT, 'TEMPORAL_TLS_CERT');
   const key = read(env.TEMPORAL_TLS_KEY, 'TEMPORAL_TLS_KEY');
   const ca = read(env.TEMPORAL_TLS_CA, 'TEMPORAL_TLS_CA');
-  const useTls = cert || key || ca || env.TEMPORAL_TLS === '1' || env.TEMPORAL_TLS === 'true' || env.TEMPORAL_API_KEY;
-  if ((cert && !key) || (key && !cert)) throw new Error('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together');
+  const useTls =
+    cert || key || ca || env.TEMPORAL_TLS === '1' || env.TEMPORAL_TLS === 'true' || env.TEMPORAL_API_KEY;
+  if ((cert && !key) || (key && !cert))
+    throw new Error('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together');
   const address = overrides.address ?? env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   return {
     address,
     namespace: overrides.namespace ?? env.TEMPORAL_NAMESPACE ?? 'default',
     ...(useTls ? { tls: { serverName: env.TEMPORAL_TLS_SERVER_NAME, ca, cert, key } } : {}),
     ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
-    uiUrl: env.TEMPORAL_UI_URL ?? (address.startsWith('127.0.0.1:7233') || address.startsWith('localhost:7233') ? 'http://127.0.0.1:8233' : undefined),
+    uiUrl:
+      env.TEMPORAL_UI_URL ??
+      (address.startsWith('127.0.0.1:7233') || address.startsWith('localhost:7233')
+        ? 'http://127.0.0.1:8233'
+        : undefined),
   };
 }
 
@@ -56,6 +65,7 @@ export async function connectClient(t: TemporalTarget): Promise<Client> {
 }
 
 export async function connectWorker(t: TemporalTarget): Promise<NativeConnection> {
+  installRuntime();
   return NativeConnection.connect({
     address: t.address,
     ...(t.tls ? { tls: tlsOptions(t) } : {}),
@@ -64,5 +74,7 @@ export async function connectWorker(t: TemporalTarget): Promise<NativeConnection
 }
 
 export function workflowLink(t: TemporalTarget, workflowId: string): string | undefined {
-  return t.uiUrl ? `${t.uiUrl}/namespaces/${t.namespace}/workflows/${encodeURIComponent(workflowId)}` : undefined;
+  return t.uiUrl
+    ? `${t.uiUrl}/namespaces/${t.namespace}/workflows/${encodeURIComponent(workflowId)}`
+    : undefined;
 }

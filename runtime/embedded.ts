@@ -24,7 +24,10 @@ function listening(host: string, port: number): Promise<boolean> {
   });
 }
 
-export async function runEmbedded(plan: Plan, opts: EmbeddedOptions = {}): Promise<{ result: PipelineResult; workflowId: string; resultFile: string }> {
+export async function runEmbedded(
+  plan: Plan,
+  opts: EmbeddedOptions = {},
+): Promise<{ result: PipelineResult; workflowId: string; resultFile: string }> {
   const log = opts.log ?? ((l: string) => console.error(l));
   const port = opts.port ?? 7233;
   let server: DevServer | undefined;
@@ -32,14 +35,33 @@ export async function runEmbedded(plan: Plan, opts: EmbeddedOptions = {}): Promi
     log(`[autogan] using the Temporal server already listening on 127.0.0.1:${port}`);
   } else {
     server = await startDevServer({ port, log });
-    log(`[autogan] started Temporal dev server on ${server.address} (state ${server.dbFile}); web UI ${server.uiUrl}`);
+    log(
+      `[autogan] started Temporal dev server on ${server.address} (state ${server.dbFile}); web UI ${server.uiUrl}`,
+    );
   }
   const target = targetFromEnv({ address: `127.0.0.1:${port}` });
   if (server?.uiUrl) target.uiUrl = server.uiUrl;
   const connection = await connectWorker(target);
-  const queues = [...new Set([plan.spec.taskQueues.control, plan.spec.taskQueues.gpu, ...plan.steps.map((s) => s.taskQueue)])];
+  const queues = [
+    ...new Set([
+      plan.spec.taskQueues.control,
+      plan.spec.taskQueues.gpu,
+      ...plan.steps.map((s) => s.taskQueue),
+    ]),
+  ];
   const workers = [];
-  for (const q of queues) workers.push((await createWorker({ connection, namespace: target.namespace, taskQueue: q, backend: plan.spec.backend, log })).worker);
+  for (const q of queues)
+    workers.push(
+      (
+        await createWorker({
+          connection,
+          namespace: target.namespace,
+          taskQueue: q,
+          backend: plan.spec.backend,
+          log,
+        })
+      ).worker,
+    );
   const client = await connectClient(target);
   const running = workers.map((w) => w.run());
   try {
@@ -52,7 +74,9 @@ export async function runEmbedded(plan: Plan, opts: EmbeddedOptions = {}): Promi
       handle
         .query(pipelineStatusQuery)
         .then((st) => {
-          const line = st.steps.map((s) => `${s.id}:${s.state}${s.fanOut ? `(${s.fanOut.done}/${s.fanOut.total})` : ''}`).join(' ');
+          const line = st.steps
+            .map((s) => `${s.id}:${s.state}${s.fanOut ? `(${s.fanOut.done}/${s.fanOut.total})` : ''}`)
+            .join(' ');
           if (line !== last) log(`[autogan] ${line}`);
           last = line;
         })

@@ -14,7 +14,11 @@ export function defaultWorkflowId(plan: Plan): string {
   return `${plan.name}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
-export async function startPipeline(client: Client, plan: Plan, opts: StartOptions = {}): Promise<WorkflowHandle<typeof pipelineWorkflow>> {
+export async function startPipeline(
+  client: Client,
+  plan: Plan,
+  opts: StartOptions = {},
+): Promise<WorkflowHandle<typeof pipelineWorkflow>> {
   return client.workflow.start<typeof pipelineWorkflow>('pipelineWorkflow', {
     args: [plan],
     taskQueue: opts.taskQueue ?? plan.spec.taskQueues.control,

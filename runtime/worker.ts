@@ -1,8 +1,30 @@
 // Builds a Temporal worker for one task queue, with every workflow and activity registered.
 import * as os from 'node:os';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type NativeConnection,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import * as activities from '../activities';
 import { selectBackend, type BackendInfo, type BackendPreference } from '../core/backend';
+
+let runtimeInstalled = false;
+
+/** Temporal's own logs at WARN unless AUTOGAN_LOG_LEVEL says otherwise (INFO is chatty per worker). */
+export function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (process.env.AUTOGAN_LOG_LEVEL ?? 'WARN').toUpperCase() as
+    'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  try {
+    Runtime.install({ logger: new DefaultLogger(level) });
+  } catch {
+    // Already installed by the embedding program: keep its logger.
+  }
+}
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -39,6 +61,7 @@ export interface StartedWorker {
 
 export async function createWorker(opts: WorkerOptions): Promise<StartedWorker> {
   const log = opts.log ?? ((l: string) => console.error(l));
+  installRuntime();
   const backend = await selectBackend(opts.backend ?? 'auto', log);
   const concurrency = opts.maxConcurrentActivities ?? 1;
   const worker = await Worker.create({

@@ -74,7 +74,9 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   args.push('--namespace', namespace, '--log-level', opts.logLevel ?? 'warn');
   if (opts.headless) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
-  const child = spawn(binary, args, { stdio: ['ignore', opts.inheritOutput ? 'inherit' : 'pipe', opts.inheritOutput ? 'inherit' : 'pipe'] });
+  const child = spawn(binary, args, {
+    stdio: ['ignore', opts.inheritOutput ? 'inherit' : 'pipe', opts.inheritOutput ? 'inherit' : 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d) => (output = (output + d).slice(-4000)));
   child.stderr?.on('data', (d) => (output = (output + d).slice(-4000)));
@@ -82,7 +84,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`temporal server exited with code ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null)
+      throw new Error(`temporal server exited with code ${child.exitCode}:\n${output}`);
     if (await canConnect(ip, port)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

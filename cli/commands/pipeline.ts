@@ -18,7 +18,10 @@ function load(file: string, checkFiles = true): Plan {
   } catch (err) {
     if (err instanceof PipelineInvalidError) {
       const n = err.issues.length;
-      throw new CliExit(2, `${err.issues.map(formatIssue).join('\n')}\n${file}: ${n} error${n === 1 ? '' : 's'}; nothing was started`);
+      throw new CliExit(
+        2,
+        `${err.issues.map(formatIssue).join('\n')}\n${file}: ${n} error${n === 1 ? '' : 's'}; nothing was started`,
+      );
     }
     throw err;
   }
@@ -31,7 +34,9 @@ export function registerPipelineCommands(program: Command): void {
     .argument('<file>', 'pipeline YAML')
     .action((file: string) => {
       const plan = load(file);
-      console.log(`${file}: ok — pipeline ${plan.name}, ${plan.steps.length} steps (${plan.steps.map((s) => s.id).join(' → ')})`);
+      console.log(
+        `${file}: ok — pipeline ${plan.name}, ${plan.steps.length} steps (${plan.steps.map((s) => s.id).join(' → ')})`,
+      );
     });
 
   program
@@ -48,47 +53,75 @@ export function registerPipelineCommands(program: Command): void {
   withConnectionOptions(
     program
       .command('run')
-      .description('validate a pipeline and start it as a workflow (with --embedded: server and workers in this process)')
+      .description(
+        'validate a pipeline and start it as a workflow (with --embedded: server and workers in this process)',
+      )
       .argument('<file>', 'pipeline YAML')
-      .option('--embedded', 'start a local dev server (if none is listening) and workers in-process, and wait for the result')
+      .option(
+        '--embedded',
+        'start a local dev server (if none is listening) and workers in-process, and wait for the result',
+      )
       .option('--id <workflow-id>', 'workflow id (default: <pipeline>-<timestamp>-<random>)')
       .option('--wait', 'wait for the result (always on with --embedded)')
       .option('--port <n>', 'dev server port for --embedded', (v) => Number(v), 7233),
-  ).action(async (file: string, opts: { embedded?: boolean; id?: string; wait?: boolean; port: number; address?: string; namespace?: string }) => {
-    const plan = load(file);
-    if (opts.embedded) {
-      const result = await runEmbedded(plan, { port: opts.port, ...(opts.id ? { workflowId: opts.id } : {}) });
-      console.log(JSON.stringify(result.result, null, 2));
-      console.log(`result written to ${result.resultFile}`);
-      return;
-    }
-    const target = targetFrom(opts);
-    const client = await connectClient(target);
-    const handle = await startPipeline(client, plan, opts.id ? { workflowId: opts.id } : {});
-    console.log(`started workflow ${handle.workflowId} on ${target.address} (queue ${plan.spec.taskQueues.control})`);
-    const link = workflowLink(target, handle.workflowId);
-    if (link) console.log(`web UI: ${link}`);
-    if (opts.wait) {
-      const result = await handle.result();
-      const file = path.join(plan.spec.artifacts.path, handle.workflowId, 'result.json');
-      writeFileAtomic(file, JSON.stringify(result, null, 2));
-      console.log(JSON.stringify(result, null, 2));
-    } else {
-      console.log(`follow it with: autogan status ${handle.workflowId}`);
-    }
-    await client.connection.close();
-  });
+  ).action(
+    async (
+      file: string,
+      opts: {
+        embedded?: boolean;
+        id?: string;
+        wait?: boolean;
+        port: number;
+        address?: string;
+        namespace?: string;
+      },
+    ) => {
+      const plan = load(file);
+      if (opts.embedded) {
+        const result = await runEmbedded(plan, {
+          port: opts.port,
+          ...(opts.id ? { workflowId: opts.id } : {}),
+        });
+        console.log(JSON.stringify(result.result, null, 2));
+        console.log(`result written to ${result.resultFile}`);
+        return;
+      }
+      const target = targetFrom(opts);
+      const client = await connectClient(target);
+      const handle = await startPipeline(client, plan, opts.id ? { workflowId: opts.id } : {});
+      console.log(
+        `started workflow ${handle.workflowId} on ${target.address} (queue ${plan.spec.taskQueues.control})`,
+      );
+      const link = workflowLink(target, handle.workflowId);
+      if (link) console.log(`web UI: ${link}`);
+      if (opts.wait) {
+        const result = await handle.result();
+        const file = path.join(plan.spec.artifacts.path, handle.workflowId, 'result.json');
+        writeFileAtomic(file, JSON.stringify(result, null, 2));
+        console.log(JSON.stringify(result, null, 2));
+      } else {
+        console.log(`follow it with: autogan status ${handle.workflowId}`);
+      }
+      await client.connection.close();
+    },
+  );
 
   withConnectionOptions(
-    program.command('status').description('show a pipeline run: state and each step').argument('<workflow-id>'),
+    program
+      .command('status')
+      .description('show a pipeline run: state and each step')
+      .argument('<workflow-id>'),
   ).action(async (id: string, opts: { address?: string; namespace?: string }) => {
     const target = targetFrom(opts);
     const client = await connectClient(target);
     try {
       const handle = client.workflow.getHandle(id);
       const desc = await handle.describe();
-      console.log(`${id}: ${desc.status.name} (type ${desc.type}, started ${desc.startTime.toISOString()}${desc.closeTime ? `, closed ${desc.closeTime.toISOString()}` : ''})`);
-      if (desc.type === 'pipelineWorkflow') {
+      console.log(
+        `${id}: ${desc.status.name} (type ${desc.type}, started ${desc.startTime.toISOString()}${desc.closeTime ? `, closed ${desc.closeTime.toISOString()}` : ''})`,
+      );
+      // A query needs a worker to replay the run; closed runs show their result instead.
+      if (desc.type === 'pipelineWorkflow' && desc.status.name === 'RUNNING') {
         try {
           const st = await handle.query(pipelineStatusQuery);
           console.log(`pipeline ${st.pipeline}:\n${formatStatus(st)}`);

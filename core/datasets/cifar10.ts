@@ -11,7 +11,9 @@ export function openCifar10(dir: string): Dataset {
   const files = CIFAR10_FILES.map((f) => path.join(dir, f));
   for (const file of files) {
     if (!fs.existsSync(file)) {
-      throw new DatasetError(`CIFAR-10: missing file ${file} (expected data_batch_1..5.bin of the binary version)`);
+      throw new DatasetError(
+        `CIFAR-10: missing file ${file} (expected data_batch_1..5.bin of the binary version)`,
+      );
     }
     const size = fs.statSync(file).size;
     if (size !== CIFAR10_FILE_BYTES) {

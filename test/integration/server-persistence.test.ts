@@ -1,0 +1,108 @@
+// @integration: `autogan server`'s dev server keeps workflows in SQLite across a restart, and the
+// CLI's one-command path (`run --embedded`, `status`) works against it.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createWorker, installRuntime } from '../../runtime/worker';
+import { startPipeline } from '../../runtime/start-pipeline';
+import { freePort, startDevServer } from '../../server/dev-server';
+import { resolveTemporalBinary } from '../../server/temporal-binary';
+import { check } from '../helpers/pipeline-text';
+
+const cli = path.join(__dirname, '..', '..', '..', 'bin', 'autogan.js');
+
+describe('dev server persistence @integration', function () {
+  this.timeout(180_000);
+
+  it('keeps a running workflow across a server restart, and it then completes', async () => {
+    const dbFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'temporal-db-')), 'temporal.db');
+    const port = await freePort();
+    const queue = `persist-${process.pid}`;
+    const { plan } = check(`apiVersion: autogan/v1
+kind: Pipeline
+metadata: { name: persist }
+spec:
+  dataset: { kind: mnist }
+  backend: cpu
+  taskQueues: { control: ${queue}, gpu: ${queue} }
+  steps:
+    - { id: a, uses: dataset.inspect, with: { limit: 50, shards: 2 } }
+`);
+    let server = await startDevServer({ port, headless: true, dbFile, log: () => undefined });
+    let connection = await Connection.connect({ address: server.address });
+    // No worker yet: the run waits on its task queue.
+    const handle = await startPipeline(new Client({ connection }), plan!, {
+      workflowId: `persist-${Date.now()}`,
+    });
+    await connection.close();
+    await server.stop();
+
+    server = await startDevServer({ port, headless: true, dbFile, log: () => undefined });
+    try {
+      connection = await Connection.connect({ address: server.address });
+      const client = new Client({ connection });
+      const desc = await client.workflow.getHandle(handle.workflowId).describe();
+      assert.equal(desc.status.name, 'RUNNING');
+      installRuntime();
+      const native = await NativeConnection.connect({ address: server.address });
+      const { worker } = await createWorker({
+        connection: native,
+        namespace: 'default',
+        taskQueue: queue,
+        backend: 'cpu',
+        log: () => undefined,
+      });
+      const result = await worker.runUntil(client.workflow.getHandle(handle.workflowId).result());
+      assert.equal((result.outputs.a as Record<string, unknown>).count, 50);
+
+      // `autogan status` reads the finished run from the restarted server.
+      const st = spawnSync(
+        process.execPath,
+        [cli, 'status', handle.workflowId, '--address', server.address],
+        { encoding: 'utf8' },
+      );
+      assert.equal(st.status, 0, st.stderr);
+      assert.match(st.stdout, /COMPLETED/);
+      assert.match(st.stdout, /"count": 50/);
+      await native.close();
+      await connection.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('`autogan run --embedded` runs the demo pipeline end to end and writes its result', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'autogan-home-'));
+    const port = await freePort();
+    const binary = await resolveTemporalBinary();
+    const r = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'run',
+        path.join(__dirname, '..', '..', '..', 'pipelines', 'demo-mnist.yaml'),
+        '--embedded',
+        '--port',
+        String(port),
+      ],
+      {
+        encoding: 'utf8',
+        cwd: home,
+        env: { ...process.env, AUTOGAN_HOME: home, TEMPORAL_CLI_PATH: binary, AUTOGAN_BACKEND: 'cpu' },
+        timeout: 170_000,
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /started workflow demo-mnist-/);
+    const file = /result written to (.*)/.exec(r.stdout)?.[1];
+    assert.ok(file && fs.existsSync(file), r.stdout);
+    assert.ok(file!.startsWith(path.join(home, 'runs')), file);
+    const result = JSON.parse(fs.readFileSync(file!, 'utf8'));
+    assert.equal(result.outputs.inspect.count, 10000);
+    assert.equal(result.outputs.stats.items.length, 4);
+  });
+});
