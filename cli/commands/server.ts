@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { defaultDbFile, startDevServer } from '../../server/dev-server';
 import { resolveTemporalBinary } from '../../server/temporal-binary';
+import { setupNative } from '../../tools/native-backend';
 
 export function registerServerCommands(program: Command): void {
   program
@@ -38,5 +39,19 @@ export function registerServerCommands(program: Command): void {
     )
     .action(async () => {
       console.log(await resolveTemporalBinary());
+    });
+
+  setup
+    .command('native')
+    .description(
+      'install @tensorflow/tfjs-node from a libtensorflow built out of the TensorFlow wheel on the Python package index',
+    )
+    .option('--force', 'rebuild even if the native backend already works')
+    .action(async (opts: { force?: boolean }) => {
+      const report = await setupNative({ force: !!opts.force });
+      for (const c of report.checks)
+        console.log(
+          `${c.ok ? 'ok  ' : 'FAIL'} ${c.op}: max |native - js| = ${c.maxAbsDiff.toExponential(2)}`,
+        );
     });
 }
