@@ -30,6 +30,8 @@ export function parseBackendPreference(value: string | undefined): BackendPrefer
 }
 
 function tryLoad(pkg: string): string | undefined {
+  // TensorFlow's C++ start-up banner is noise for our users; errors still print.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require(pkg);

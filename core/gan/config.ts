@@ -1,0 +1,33 @@
+// Model sizes, with the reference search script's values as defaults where they apply.
+
+export interface GanConfig {
+  /** Latent size (reference 128). */
+  latentDim: number;
+  /** Generator width (reference search 128; derived training 256). */
+  gfDim: number;
+  /** Discriminator width (reference search 64; derived training 128). */
+  dfDim: number;
+  /** Side of the first feature map (reference 4). */
+  bottomWidth: number;
+  /** Number of generator cells = search stages (reference 3). */
+  cells: number;
+  /** Image channels (3 for CIFAR/STL, 1 for the embedded digits). */
+  channels: number;
+  /** Spectral norm on D (reference: on). */
+  dSpectralNorm: boolean;
+}
+
+export const DEFAULT_GAN_CONFIG: GanConfig = {
+  latentDim: 128,
+  gfDim: 128,
+  dfDim: 64,
+  bottomWidth: 4,
+  cells: 3,
+  channels: 3,
+  dSpectralNorm: true,
+};
+
+/** Output resolution at a stage: every cell doubles the resolution. */
+export function imageSizeAt(config: Pick<GanConfig, 'bottomWidth'>, stage: number): number {
+  return config.bottomWidth * 2 ** (stage + 1);
+}

@@ -1,0 +1,72 @@
+// Dynamic resetting (AutoGAN §3.3): when the spread of the recent G or D losses collapses, the
+// shared GAN has stalled (e.g. mode collapse) and is re-initialised. Moving windows of both
+// losses; fires when either full window's std (or variance, as the reference code compares) is
+// under the threshold. The reference checks only once the G window is full.
+
+export interface ResetConfig {
+  /** Window length (reference 500). */
+  window: number;
+  /** Threshold (reference 1e-3). */
+  threshold: number;
+  /** 'std' follows the paper's text; 'variance' what the reference code compares. */
+  measure: 'std' | 'variance';
+}
+
+export const DEFAULT_RESET: ResetConfig = { window: 500, threshold: 1e-3, measure: 'std' };
+
+export interface ResetState {
+  g: number[];
+  d: number[];
+}
+
+export class ResetDetector {
+  g: number[] = [];
+  d: number[] = [];
+
+  constructor(readonly config: ResetConfig) {}
+
+  pushD(loss: number): void {
+    push(this.d, loss, this.config.window);
+  }
+
+  pushG(loss: number): void {
+    push(this.g, loss, this.config.window);
+  }
+
+  spread(values: number[]): number {
+    const n = values.length;
+    if (n < 2) return 0;
+    const mean = values.reduce((a, b) => a + b, 0) / n;
+    const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
+    return this.config.measure === 'std' ? Math.sqrt(variance) : variance;
+  }
+
+  /** True when a reset is due; the windows are cleared then, as in the reference. */
+  check(): boolean {
+    if (this.g.length < this.config.window) return false;
+    const fire =
+      this.spread(this.g) < this.config.threshold ||
+      (this.d.length >= this.config.window && this.spread(this.d) < this.config.threshold);
+    if (fire) this.clear();
+    return fire;
+  }
+
+  clear(): void {
+    this.g = [];
+    this.d = [];
+  }
+
+  state(): ResetState {
+    return { g: [...this.g], d: [...this.d] };
+  }
+
+  restore(s: ResetState): void {
+    this.g = [...s.g];
+    this.d = [...s.d];
+  }
+}
+
+function push(arr: number[], x: number, max: number): void {
+  arr.push(x);
+  if (arr.length > max) arr.shift();
+}

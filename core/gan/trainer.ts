@@ -1,0 +1,308 @@
+// GAN training with the hinge loss: D steps on every batch, a G step every n_critic D steps.
+// One class for both uses: the shared supernet (an architecture per step from a sampler, dynamic
+// reset detection) and derived-architecture training (fixed architecture, linear LR decay, EMA of
+// G's weights). All randomness comes from seeded generators that are saved in checkpoints.
+import * as tf from '@tensorflow/tfjs';
+import { parseArch, vectorLength } from '../arch/encoding';
+import {
+  assignVariables,
+  CheckpointError,
+  disposeLoaded,
+  loadCheckpoint,
+  saveCheckpoint,
+} from '../checkpoint/format';
+import { Adam } from '../nn/adam';
+import { applyUpdates, evalContext, trainingContext } from '../nn/layers';
+import { ParamStore } from '../nn/params';
+import { Rng, type RngState } from '../rng';
+import { currentBackend } from '../backend';
+import type { GanConfig } from './config';
+import { discriminate, discriminatorSpecs, refreshSpectralNorm } from './discriminator';
+import { generate, generatorSpecs } from './generator';
+import { ResetDetector, DEFAULT_RESET, type ResetConfig, type ResetState } from './reset-detector';
+
+export interface TrainConfig {
+  gLr: number;
+  dLr: number;
+  beta1: number;
+  beta2: number;
+  /** D steps per G step (reference search 5). */
+  nCritic: number;
+  /** Batch size of G steps (reference 128). */
+  genBatchSize: number;
+  /** Batch size of real images in D steps (reference 64). */
+  disBatchSize: number;
+  reset: ResetConfig;
+  /** Derived training: EMA decay of G's weights (reference 0.999); 0 disables. */
+  emaDecay: number;
+  /** Derived training: LR decays linearly to 0 over this many D steps (reference max_iter × n_critic); 0 disables. */
+  lrDecaySteps: number;
+}
+
+export const DEFAULT_TRAIN: TrainConfig = {
+  gLr: 2e-4,
+  dLr: 2e-4,
+  beta1: 0,
+  beta2: 0.9,
+  nCritic: 5,
+  genBatchSize: 128,
+  disBatchSize: 64,
+  reset: DEFAULT_RESET,
+  emaDecay: 0,
+  lrDecaySteps: 0,
+};
+
+export interface StepResult {
+  dLoss: number;
+  gLoss?: number;
+  /** The dynamic-reset detector fired on this step. */
+  reset: boolean;
+}
+
+interface TrainerState {
+  gan: GanConfig;
+  train: TrainConfig;
+  /** Fixed architecture of a derived generator; null for the supernet. */
+  arch: number[] | null;
+  stage: number;
+  dSteps: number;
+  gSteps: number;
+  resets: number;
+  rng: RngState;
+  adam: { g: Record<string, number>; d: Record<string, number> };
+  windows: ResetState;
+  /** Caller's extra state (data loader, sampler RNG, …). */
+  extra: unknown;
+}
+
+export const GAN_CHECKPOINT_KIND = 'autogan.gan';
+
+export class GanTrainer {
+  G!: ParamStore;
+  D!: ParamStore;
+  ema: Map<string, tf.Variable> | undefined;
+  gOpt!: Adam;
+  dOpt!: Adam;
+  readonly detector: ResetDetector;
+  dSteps = 0;
+  gSteps = 0;
+  resets = 0;
+
+  constructor(
+    readonly gan: GanConfig,
+    readonly train: TrainConfig,
+    public stage: number,
+    readonly rng: Rng,
+    /** Fixed architecture (derived training); undefined for the shared supernet. */
+    readonly arch?: number[],
+  ) {
+    if (arch) {
+      parseArch(arch);
+      this.stage = (arch.length - 4) / 5;
+    }
+    this.detector = new ResetDetector(train.reset);
+    this.build();
+  }
+
+  static create(
+    gan: GanConfig,
+    train: TrainConfig,
+    opts: { seed: number; stage?: number; arch?: number[] },
+  ): GanTrainer {
+    return new GanTrainer(gan, train, opts.stage ?? 0, new Rng(opts.seed), opts.arch);
+  }
+
+  /** (Re)creates the weights and optimizers from the trainer's RNG: start, and dynamic reset. */
+  private build(): void {
+    const init = this.rng.fork();
+    this.G = new ParamStore(generatorSpecs(this.gan, this.arch), init);
+    this.D = new ParamStore(discriminatorSpecs(this.gan), init);
+    this.gOpt = new Adam({ lr: this.train.gLr, beta1: this.train.beta1, beta2: this.train.beta2, eps: 1e-8 });
+    this.dOpt = new Adam({ lr: this.train.dLr, beta1: this.train.beta1, beta2: this.train.beta2, eps: 1e-8 });
+    if (this.train.emaDecay > 0) {
+      this.ema = new Map(this.G.trainableNames().map((n) => [n, tf.variable(this.G.get(n).clone(), false)]));
+    }
+  }
+
+  /** Dynamic reset: fresh G, D and optimizers (the controller is not the trainer's business). */
+  reinitialize(): void {
+    this.disposeModels();
+    this.build();
+    this.detector.clear();
+    this.resets++;
+  }
+
+  /** Grow to the next stage (the supernet holds every cell already; D grows by stage). */
+  setStage(stage: number): void {
+    if (this.arch) throw new Error('a derived generator has a fixed architecture');
+    if (stage < 0 || stage >= this.gan.cells)
+      throw new Error(`stage ${stage} is outside 0..${this.gan.cells - 1}`);
+    this.stage = stage;
+  }
+
+  private currentLr(base: number): number {
+    if (!this.train.lrDecaySteps) return base;
+    return base * Math.max(0, 1 - this.dSteps / this.train.lrDecaySteps);
+  }
+
+  private latent(n: number): tf.Tensor2D {
+    return tf.tensor2d(this.rng.normals(n * this.gan.latentDim), [n, this.gan.latentDim]);
+  }
+
+  private archOrDefault(arch?: readonly number[]): readonly number[] {
+    const a = this.arch ?? arch;
+    if (!a) throw new Error('the shared generator needs an architecture for each step');
+    if (a.length !== vectorLength(this.stage)) {
+      throw new Error(
+        `architecture [${a.join(' ')}] has ${a.length} integers; stage ${this.stage} needs ${vectorLength(this.stage)}`,
+      );
+    }
+    return a;
+  }
+
+  /** One D step on `real` (and a G step when it is due). `real` must match the stage's resolution. */
+  step(real: tf.Tensor4D, arch?: readonly number[]): StepResult {
+    const a = this.archOrDefault(arch);
+    const n = real.shape[0];
+    const dVars = this.D.trainable();
+    const gCtx = trainingContext();
+    const fake = tf.tidy(() => generate(this.G, this.gan, a, this.latent(n), gCtx));
+    applyUpdates(gCtx);
+    if (fake.shape[1] !== real.shape[1] || fake.shape[3] !== real.shape[3]) {
+      fake.dispose();
+      throw new Error(
+        `real images are ${real.shape.slice(1).join('×')}, the generator makes ${fake.shape.slice(1).join('×')} at stage ${this.stage}`,
+      );
+    }
+    refreshSpectralNorm(this.D, this.gan, this.stage);
+    const dLr = this.currentLr(this.train.dLr);
+    const dLoss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const realScore = discriminate(this.D, this.gan, this.stage, real);
+        const fakeScore = discriminate(this.D, this.gan, this.stage, fake);
+        return tf.add(
+          tf.mean(tf.relu(tf.sub(1, realScore))),
+          tf.mean(tf.relu(tf.add(1, fakeScore))),
+        ) as tf.Scalar;
+      }, dVars);
+      this.dOpt.apply((name) => this.D.get(name), this.named(this.D, grads), dLr);
+      return value.dataSync()[0];
+    });
+    fake.dispose();
+    this.detector.pushD(dLoss);
+
+    let gLoss: number | undefined;
+    if (this.dSteps % this.train.nCritic === 0) {
+      refreshSpectralNorm(this.D, this.gan, this.stage);
+      const gLr = this.currentLr(this.train.gLr);
+      const ctx = trainingContext();
+      gLoss = tf.tidy(() => {
+        const z = this.latent(this.train.genBatchSize);
+        const { value, grads } = tf.variableGrads(() => {
+          const img = generate(this.G, this.gan, a, z, ctx);
+          ctx.updates.forEach((u) => tf.keep(u.value));
+          return tf.neg(tf.mean(discriminate(this.D, this.gan, this.stage, img))) as tf.Scalar;
+        }, this.G.trainable());
+        this.gOpt.apply((name) => this.G.get(name), this.named(this.G, grads), gLr);
+        return value.dataSync()[0];
+      });
+      applyUpdates(ctx);
+      this.updateEma();
+      this.gSteps++;
+      this.detector.pushG(gLoss);
+    }
+    this.dSteps++;
+    const reset = !this.arch && this.detector.check();
+    return { dLoss, ...(gLoss !== undefined ? { gLoss } : {}), reset };
+  }
+
+  /** Gradients keyed by parameter name (only the weights the loss reached). */
+  private named(store: ParamStore, grads: tf.NamedTensorMap): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    for (const [varName, g] of Object.entries(grads)) if (g) out[varName.slice(varName.indexOf('/') + 1)] = g;
+    void store;
+    return out;
+  }
+
+  private updateEma(): void {
+    if (!this.ema) return;
+    const d = this.train.emaDecay;
+    tf.tidy(() => {
+      for (const [name, e] of this.ema!) e.assign(e.mul(d).add(this.G.get(name).mul(1 - d)));
+    });
+  }
+
+  /** Images from the generator in eval mode (running BN stats), optionally with EMA weights. */
+  sample(n: number, opts: { arch?: readonly number[]; rng?: Rng; ema?: boolean } = {}): tf.Tensor4D {
+    const a = this.archOrDefault(opts.arch);
+    const rng = opts.rng ?? this.rng;
+    const store = opts.ema && this.ema ? this.G.withWeights(this.ema) : this.G;
+    return tf.tidy(() => {
+      const z = tf.tensor2d(rng.normals(n * this.gan.latentDim), [n, this.gan.latentDim]);
+      return generate(store, this.gan, a, z, evalContext());
+    });
+  }
+
+  save(file: string, extra: unknown = null): string {
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const n of this.G.names()) tensors[`g/${n}`] = this.G.get(n);
+    for (const n of this.D.names()) tensors[`d/${n}`] = this.D.get(n);
+    if (this.ema) for (const [n, v] of this.ema) tensors[`ema/${n}`] = v;
+    const g = this.gOpt.state('adam.g');
+    const d = this.dOpt.state('adam.d');
+    Object.assign(tensors, g.tensors, d.tensors);
+    const state: TrainerState = {
+      gan: this.gan,
+      train: this.train,
+      arch: this.arch ?? null,
+      stage: this.stage,
+      dSteps: this.dSteps,
+      gSteps: this.gSteps,
+      resets: this.resets,
+      rng: this.rng.state(),
+      adam: { g: g.steps, d: d.steps },
+      windows: this.detector.state(),
+      extra,
+    };
+    return saveCheckpoint(file, {
+      kind: GAN_CHECKPOINT_KIND,
+      state,
+      tensors,
+      backend: currentBackend()?.package,
+    });
+  }
+
+  /** Restores a trainer exactly as it was saved; returns it with the caller's extra state. */
+  static load(file: string): { trainer: GanTrainer; extra: unknown } {
+    const ckpt = loadCheckpoint<TrainerState>(file, GAN_CHECKPOINT_KIND);
+    try {
+      const s = ckpt.manifest.state;
+      if (!s || !s.gan || !s.train || !Array.isArray(s.rng))
+        throw new CheckpointError(`${file}: the manifest has no trainer state`);
+      const t = new GanTrainer(s.gan, s.train, s.stage, new Rng(0), s.arch ?? undefined);
+      assignVariables(ckpt, 'g/', t.G.vars);
+      assignVariables(ckpt, 'd/', t.D.vars);
+      if (t.ema) assignVariables(ckpt, 'ema/', t.ema);
+      t.gOpt.restore('adam.g', ckpt.tensors, s.adam.g);
+      t.dOpt.restore('adam.d', ckpt.tensors, s.adam.d);
+      Object.assign(t, { dSteps: s.dSteps, gSteps: s.gSteps, resets: s.resets });
+      (t as unknown as { rng: Rng }).rng = new Rng(s.rng);
+      t.detector.restore(s.windows);
+      return { trainer: t, extra: s.extra };
+    } finally {
+      disposeLoaded(ckpt);
+    }
+  }
+
+  private disposeModels(): void {
+    this.G?.dispose();
+    this.D?.dispose();
+    this.gOpt?.dispose();
+    this.dOpt?.dispose();
+    this.ema?.forEach((v) => v.dispose());
+  }
+
+  dispose(): void {
+    this.disposeModels();
+  }
+}

@@ -1,0 +1,176 @@
+// Layer functions over a ParamStore, NHWC. Each has a matching `*Specs` that declares its weights.
+import * as tf from '@tensorflow/tfjs';
+import type { ParamSpec, ParamStore } from './params';
+
+export interface ForwardContext {
+  training: boolean;
+  /** Batch-norm running-stat updates collected during a training forward pass, applied after it. */
+  updates: Array<{ variable: tf.Variable; value: tf.Tensor }>;
+}
+
+export function trainingContext(): ForwardContext {
+  return { training: true, updates: [] };
+}
+
+export function evalContext(): ForwardContext {
+  return { training: false, updates: [] };
+}
+
+/** Applies and frees the collected running-stat updates. */
+export function applyUpdates(ctx: ForwardContext): void {
+  for (const u of ctx.updates) {
+    u.variable.assign(u.value);
+    u.value.dispose();
+  }
+  ctx.updates.length = 0;
+}
+
+export function conv2dSpecs(
+  name: string,
+  k: number,
+  cin: number,
+  cout: number,
+  weightInit: 'xavier' | 'fanIn' = 'xavier',
+): ParamSpec[] {
+  const fanIn = cin * k * k;
+  return [
+    {
+      name: `${name}.w`,
+      shape: [k, k, cin, cout],
+      init:
+        weightInit === 'xavier' ? { kind: 'xavier', fanIn, fanOut: cout * k * k } : { kind: 'fanIn', fanIn },
+      trainable: true,
+    },
+    { name: `${name}.b`, shape: [cout], init: { kind: 'fanIn', fanIn }, trainable: true },
+  ];
+}
+
+export function conv2d(p: ParamStore, name: string, x: tf.Tensor4D, weight?: tf.Tensor): tf.Tensor4D {
+  const w = (weight ?? p.get(`${name}.w`)) as tf.Tensor4D;
+  return tf.add(tf.conv2d(x, w, 1, 'same'), p.get(`${name}.b`)) as tf.Tensor4D;
+}
+
+/** Stride-2, kernel-2 transposed convolution (doubles the resolution). Weight [2, 2, cout, cin]. */
+export function deconvSpecs(name: string, cin: number, cout: number): ParamSpec[] {
+  // PyTorch computes fan-in of a ConvTranspose weight [cin, cout, k, k] from dim 1: cout * k * k.
+  const fanIn = cout * 4;
+  return [
+    { name: `${name}.w`, shape: [2, 2, cout, cin], init: { kind: 'fanIn', fanIn }, trainable: true },
+    { name: `${name}.b`, shape: [cout], init: { kind: 'fanIn', fanIn }, trainable: true },
+  ];
+}
+
+export function deconv2x(p: ParamStore, name: string, x: tf.Tensor4D): tf.Tensor4D {
+  const w = p.get(`${name}.w`) as tf.Tensor4D;
+  const [n, h, wd] = x.shape;
+  const out = tf.conv2dTranspose(x, w, [n, h * 2, wd * 2, w.shape[2]], 2, 'valid');
+  return tf.add(out, p.get(`${name}.b`)) as tf.Tensor4D;
+}
+
+export function linearSpecs(name: string, cin: number, cout: number, bias = true): ParamSpec[] {
+  const specs: ParamSpec[] = [
+    { name: `${name}.w`, shape: [cin, cout], init: { kind: 'fanIn', fanIn: cin }, trainable: true },
+  ];
+  if (bias)
+    specs.push({ name: `${name}.b`, shape: [cout], init: { kind: 'fanIn', fanIn: cin }, trainable: true });
+  return specs;
+}
+
+export function linear(p: ParamStore, name: string, x: tf.Tensor2D, weight?: tf.Tensor): tf.Tensor2D {
+  const y = tf.matMul(x, (weight ?? p.get(`${name}.w`)) as tf.Tensor2D);
+  return (p.has(`${name}.b`) ? tf.add(y, p.get(`${name}.b`)) : y) as tf.Tensor2D;
+}
+
+export const BN_EPS = 1e-5;
+export const BN_MOMENTUM = 0.1;
+
+export function batchNormSpecs(name: string, c: number): ParamSpec[] {
+  return [
+    { name: `${name}.gamma`, shape: [c], init: { kind: 'normal', mean: 1, std: 0.02 }, trainable: true },
+    { name: `${name}.beta`, shape: [c], init: { kind: 'const', value: 0 }, trainable: true },
+    { name: `${name}.mean`, shape: [c], init: { kind: 'const', value: 0 }, trainable: false },
+    { name: `${name}.var`, shape: [c], init: { kind: 'const', value: 1 }, trainable: false },
+  ];
+}
+
+/** Batch norm: batch statistics in training (running stats updated as PyTorch does), running stats in eval. */
+export function batchNorm(p: ParamStore, name: string, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+  const gamma = p.get(`${name}.gamma`);
+  const beta = p.get(`${name}.beta`);
+  if (!ctx.training) {
+    return tf.batchNorm(x, p.get(`${name}.mean`), p.get(`${name}.var`), beta, gamma, BN_EPS) as tf.Tensor4D;
+  }
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  const n = x.shape[0] * x.shape[1] * x.shape[2];
+  const runMean = p.get(`${name}.mean`);
+  const runVar = p.get(`${name}.var`);
+  ctx.updates.push(
+    {
+      variable: runMean,
+      value: tf.keep(tf.tidy(() => runMean.mul(1 - BN_MOMENTUM).add(mean.mul(BN_MOMENTUM)))),
+    },
+    {
+      variable: runVar,
+      value: tf.keep(
+        tf.tidy(() => runVar.mul(1 - BN_MOMENTUM).add(variance.mul((BN_MOMENTUM * n) / Math.max(1, n - 1)))),
+      ),
+    },
+  );
+  return tf.batchNorm(x, mean, variance, beta, gamma, BN_EPS) as tf.Tensor4D;
+}
+
+/** Instance norm without affine parameters (PyTorch InstanceNorm2d defaults), via moments. */
+export function instanceNorm(x: tf.Tensor4D): tf.Tensor4D {
+  const { mean, variance } = tf.moments(x, [1, 2], true);
+  return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, BN_EPS))) as tf.Tensor4D;
+}
+
+/**
+ * Bilinear upsampling by an integer factor with PyTorch's align_corners=False geometry (half-pixel
+ * centres, edge clamping), written with slices so its gradient is exact on every backend.
+ */
+export function upsampleBilinear(x: tf.Tensor4D, factor: number): tf.Tensor4D {
+  return resizeAxis(resizeAxis(x, 1, factor), 2, factor);
+}
+
+function resizeAxis(x: tf.Tensor4D, axis: 1 | 2, f: number): tf.Tensor4D {
+  const len = x.shape[axis];
+  const prev = len > 1 ? tf.concat([sliceAxis(x, axis, 0, 1), sliceAxis(x, axis, 0, len - 1)], axis) : x;
+  const next =
+    len > 1 ? tf.concat([sliceAxis(x, axis, 1, len - 1), sliceAxis(x, axis, len - 1, 1)], axis) : x;
+  const phases: tf.Tensor[] = [];
+  for (let r = 0; r < f; r++) {
+    const d = (2 * r + 1 - f) / (2 * f);
+    phases.push(
+      d < 0 ? tf.add(tf.mul(x, 1 + d), tf.mul(prev, -d)) : tf.add(tf.mul(x, 1 - d), tf.mul(next, d)),
+    );
+  }
+  const stacked = tf.stack(phases, axis + 1); // [n, h, f, w, c] or [n, h, w, f, c]
+  const shape = [...x.shape] as [number, number, number, number];
+  shape[axis] = len * f;
+  return tf.reshape(stacked, shape);
+}
+
+function sliceAxis(x: tf.Tensor4D, axis: 1 | 2, begin: number, size: number): tf.Tensor4D {
+  const b = [0, 0, 0, 0];
+  const s = [-1, -1, -1, -1];
+  b[axis] = begin;
+  s[axis] = size;
+  return tf.slice(x, b, s);
+}
+
+/** Nearest-neighbour upsampling by an integer factor (PyTorch 'nearest': source index floor(i/f)). */
+export function upsampleNearest(x: tf.Tensor4D, factor: number): tf.Tensor4D {
+  return repeatAxis(repeatAxis(x, 1, factor), 2, factor);
+}
+
+// Stack-and-reshape instead of tf.tile: tile has no gradient above rank 4.
+function repeatAxis(x: tf.Tensor4D, axis: 1 | 2, f: number): tf.Tensor4D {
+  const shape = [...x.shape] as [number, number, number, number];
+  shape[axis] *= f;
+  return tf.reshape(tf.stack(new Array(f).fill(x), axis + 1), shape);
+}
+
+export function avgPool2(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.avgPool(x, 2, 2, 'valid');
+}
