@@ -8,7 +8,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.autogan/**', 'runs/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.autogan/**', 'runs/**', 'scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

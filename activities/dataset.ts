@@ -1,7 +1,7 @@
 // Built-in dataset steps. Light enough to show the whole path YAML → plan → workflow → activity.
 import { Context } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../core/backend';
+import { useBackend } from '../core/backend';
 import { openDataset } from '../core/datasets';
 import type { StepInput, StepOutput } from '../pipeline/plan';
 import { asNonRetryable, badInput } from './errors';
@@ -30,7 +30,7 @@ export async function datasetInspect(input: StepInput): Promise<StepOutput> {
 
 export async function datasetStats(input: StepInput): Promise<StepOutput> {
   const w = checkedWith<{ shard: { start: number; end: number }; batchSize: number }>('dataset.stats', input);
-  const backend = await selectBackend(input.spec.backend);
+  const backend = await useBackend(input.spec.backend);
   try {
     const ds = openDataset(input.spec.dataset);
     const { start, end } = w.shard;

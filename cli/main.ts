@@ -1,5 +1,6 @@
 // The `autogan` command. Each subcommand lives in cli/commands/; this file only wires them up.
 import { Command } from 'commander';
+import { registerArchCommands } from './commands/arch';
 import { registerPipelineCommands } from './commands/pipeline';
 import { registerServerCommands } from './commands/server';
 import { registerWorkerCommands } from './commands/worker';
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerPipelineCommands(program);
   registerWorkerCommands(program);
   registerServerCommands(program);
+  registerArchCommands(program);
   return program;
 }
 

@@ -96,3 +96,19 @@ export async function selectBackend(
 export function currentBackend(): BackendInfo | undefined {
   return selected;
 }
+
+/**
+ * For a step that states a backend: 'auto' keeps the one this worker chose at start; a named one
+ * switches to it (or fails if it cannot load). Workers serving mixed pipelines should be started
+ * with the backend they are meant to use.
+ */
+export async function useBackend(preference: BackendPreference): Promise<BackendInfo> {
+  if (selected && (preference === 'auto' || matches(selected, preference))) return selected;
+  return selectBackend(preference);
+}
+
+function matches(info: BackendInfo, pref: BackendPreference): boolean {
+  if (pref === 'cpu') return info.backend === 'cpu';
+  if (pref === 'tensorflow') return info.package === '@tensorflow/tfjs-node';
+  return info.package === '@tensorflow/tfjs-node-gpu';
+}

@@ -26,7 +26,8 @@ describe('backend selection', () => {
       );
     } finally {
       delete process.env.AUTOGAN_BACKEND;
-      if (saved) await tf.setBackend(saved);
+      await selectBackend('auto', () => undefined); // back to what the rest of the run uses
+      assert.equal(tf.getBackend(), saved);
     }
   });
 });

@@ -23,7 +23,7 @@ export async function startWorkers(
           connection: env.nativeConnection,
           namespace: env.namespace ?? 'default',
           taskQueue,
-          backend: 'cpu',
+          backend: 'auto',
           log: () => undefined,
         })
       ).worker,

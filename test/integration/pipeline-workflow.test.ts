@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { currentBackend } from '../../core/backend';
 import { openMnist } from '../../core/datasets/mnist';
 import { CIFAR10_FILES } from '../../core/datasets/cifar10';
 import type { FanOutOutput, Plan } from '../../pipeline/plan';
@@ -42,7 +43,6 @@ kind: Pipeline
 metadata: { name: fanout }
 spec:
   dataset: { kind: mnist }
-  backend: cpu
 ${queues}  steps:
     - id: inspect
       uses: dataset.inspect
@@ -73,7 +73,7 @@ ${queues}  steps:
       const mean = px.reduce((a, b) => a + b, 0) / px.length;
       assert.equal(item.count, 100);
       assert.ok(Math.abs((item.mean as number) - mean) < 1e-4, `shard ${i}: ${item.mean} vs ${mean}`);
-      assert.equal(item.backend, '@tensorflow/tfjs');
+      assert.equal(item.backend, currentBackend()!.package);
     });
     const status = await handle.query(pipelineStatusQuery);
     assert.deepEqual(
@@ -94,7 +94,6 @@ kind: Pipeline
 metadata: { name: broken }
 spec:
   dataset: { kind: cifar10, path: ${dir} }
-  backend: cpu
 ${queues}  steps:
     - id: inspect
       uses: dataset.inspect
@@ -130,7 +129,6 @@ kind: Pipeline
 metadata: { name: parallel }
 spec:
   dataset: { kind: mnist }
-  backend: cpu
 ${queues}  steps:
     - { id: a, uses: dataset.inspect, with: { limit: 10, shards: 1 } }
     - { id: b, uses: dataset.inspect, with: { limit: 20, shards: 1 } }

@@ -27,7 +27,6 @@ kind: Pipeline
 metadata: { name: persist }
 spec:
   dataset: { kind: mnist }
-  backend: cpu
   taskQueues: { control: ${queue}, gpu: ${queue} }
   steps:
     - { id: a, uses: dataset.inspect, with: { limit: 50, shards: 2 } }
@@ -53,7 +52,7 @@ spec:
         connection: native,
         namespace: 'default',
         taskQueue: queue,
-        backend: 'cpu',
+        backend: 'auto',
         log: () => undefined,
       });
       const result = await worker.runUntil(client.workflow.getHandle(handle.workflowId).result());
@@ -92,7 +91,7 @@ spec:
       {
         encoding: 'utf8',
         cwd: home,
-        env: { ...process.env, AUTOGAN_HOME: home, TEMPORAL_CLI_PATH: binary, AUTOGAN_BACKEND: 'cpu' },
+        env: { ...process.env, AUTOGAN_HOME: home, TEMPORAL_CLI_PATH: binary },
         timeout: 170_000,
       },
     );

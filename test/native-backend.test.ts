@@ -1,0 +1,35 @@
+// The native TensorFlow backend must be in use for the main test pass. It fails loudly when it is
+// missing (run `npm run setup:native`); set AUTOGAN_ALLOW_PURE_JS=1 to accept pure JS knowingly.
+import { strict as assert } from 'node:assert';
+import * as tf from '@tensorflow/tfjs';
+import { currentBackend } from '../core/backend';
+import { verifyNative } from '../tools/native-backend';
+
+describe('native backend', function () {
+  this.timeout(120_000);
+  before(function () {
+    if (process.env.AUTOGAN_ALLOW_PURE_JS === '1' && currentBackend()?.backend !== 'tensorflow') {
+      console.warn(
+        '\n  !!! AUTOGAN_ALLOW_PURE_JS=1: the native backend tests are skipped; this run is pure JS.\n',
+      );
+      this.skip();
+    }
+  });
+
+  it('is the backend this test run uses (run `npm run setup:native` if this fails)', () => {
+    const info = currentBackend();
+    assert.equal(
+      info?.backend,
+      'tensorflow',
+      `backend is ${info?.package}; skipped candidates: ${info?.skipped.join('; ')}`,
+    );
+    assert.equal(tf.getBackend(), 'tensorflow');
+  });
+
+  it('agrees with pure JS on conv2d, its gradients, deconv, matmul and resizing', () => {
+    const report = verifyNative();
+    for (const c of report.checks)
+      assert.ok(c.ok, `${c.op}: max |native - js| = ${c.maxAbsDiff} > ${c.tolerance}`);
+    assert.ok(report.checks.length >= 7);
+  });
+});
