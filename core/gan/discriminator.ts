@@ -106,3 +106,19 @@ export function refreshSpectralNorm(p: ParamStore, config: GanConfig, stage: num
   if (!config.dSpectralNorm) return;
   for (const name of snLayersAt(config, stage)) powerIterate(p, name);
 }
+
+/** Multiply-accumulates of one D forward pass per image at a stage (for FLOP accounting in benchmarks). */
+export function discriminatorMacs(config: GanConfig, stage: number, imageSize: number): number {
+  const { growing, last } = blocks(config);
+  const ch = config.dfDim;
+  let res = imageSize;
+  let macs = 0;
+  for (const b of [...growing.slice(0, stage + 1), last]) {
+    const cin = b.optimized ? config.channels : ch;
+    macs += res * res * 9 * cin * ch + res * res * 9 * ch * ch;
+    const scRes = b.optimized ? res / 2 : res;
+    if (b.learnableShortcut) macs += scRes * scRes * cin * ch;
+    if (b.downsample) res /= 2;
+  }
+  return macs + ch;
+}
