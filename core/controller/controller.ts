@@ -1,0 +1,279 @@
+// The AutoGAN controller: an LSTM that emits an architecture one decision at a time (a softmax per
+// decision; the chosen token's embedding is the next input), trained with REINFORCE. Multi-level
+// search uses one controller per stage that decides only that stage's cell and starts from the
+// hidden state of a beam kept from the previous stage; single-level search uses one controller that
+// decides every cell.
+import * as tf from '@tensorflow/tfjs';
+import { cellChoiceCounts } from '../arch/encoding';
+import { assignVariables, CheckpointError, disposeLoaded, loadCheckpoint, saveCheckpoint } from '../checkpoint/format';
+import { Adam } from '../nn/adam';
+import { ParamStore, type ParamSpec } from '../nn/params';
+import { Rng, type RngState } from '../rng';
+import { currentBackend } from '../backend';
+
+export interface ControllerConfig {
+  /** LSTM hidden size (reference 100). */
+  hiddenSize: number;
+  /** Cells this controller decides: [k] for stage k of multi-level search, [0..n-1] for single-level. */
+  cells: number[];
+  lr: number;
+  beta1: number;
+  beta2: number;
+  /** Weight of the entropy bonus in the reward (paper 1e-4; reference code default 1e-3). */
+  entropyCoeff: number;
+  /** Moving-average baseline decay (reference 0.9). */
+  baselineDecay: number;
+}
+
+export const DEFAULT_CONTROLLER: Omit<ControllerConfig, 'cells'> = {
+  hiddenSize: 100,
+  lr: 3.5e-4,
+  beta1: 0,
+  beta2: 0.9,
+  entropyCoeff: 1e-3,
+  baselineDecay: 0.9,
+};
+
+/** An architecture prefix kept from the previous stage, with the LSTM state it ended in. */
+export interface Beam {
+  arch: number[];
+  h: number[];
+  c: number[];
+}
+
+export interface ControllerSample {
+  /** Full architecture: the beam's prefix (if any) followed by this controller's decisions. */
+  arch: number[];
+  /** This controller's decisions only. */
+  actions: number[];
+  beam: number | null;
+  logProb: number;
+  /** Sum of the per-decision softmax entropies. */
+  entropy: number;
+  /** LSTM state after the last decision (what a beam keeps). */
+  h: number[];
+  c: number[];
+}
+
+export interface UpdateResult {
+  loss: number;
+  rewards: number[];
+  baseline: number;
+  meanEntropy: number;
+}
+
+export const CONTROLLER_CHECKPOINT_KIND = 'autogan.controller';
+
+function specs(cfg: ControllerConfig, tokens: number[]): ParamSpec[] {
+  const H = cfg.hiddenSize;
+  const k = { kind: 'fanIn' as const, fanIn: H };
+  const out: ParamSpec[] = [
+    { name: 'lstm.wih', shape: [H, 4 * H], init: k, trainable: true },
+    { name: 'lstm.whh', shape: [H, 4 * H], init: k, trainable: true },
+    { name: 'lstm.bih', shape: [4 * H], init: k, trainable: true },
+    { name: 'lstm.bhh', shape: [4 * H], init: k, trainable: true },
+    { name: 'embed', shape: [tokens.reduce((a, b) => a + b, 0), H], init: { kind: 'normal', mean: 0, std: 1 }, trainable: true },
+  ];
+  tokens.forEach((t, i) => {
+    out.push({ name: `dec${i}.w`, shape: [H, t], init: k, trainable: true }, { name: `dec${i}.b`, shape: [t], init: k, trainable: true });
+  });
+  return out;
+}
+
+/** Runs fn in a tidy scope and returns its plain-JS result (tf.tidy only returns tensors). */
+function plain<T>(fn: () => T): T {
+  let out: T | undefined;
+  tf.tidy(() => {
+    out = fn();
+  });
+  return out as T;
+}
+
+export class Controller {
+  readonly tokens: number[];
+  readonly offsets: number[];
+  readonly params: ParamStore;
+  readonly opt: Adam;
+  baseline: number | null = null;
+  steps = 0;
+
+  constructor(
+    readonly config: ControllerConfig,
+    readonly rng: Rng,
+  ) {
+    this.tokens = config.cells.flatMap((s) => cellChoiceCounts(s));
+    this.offsets = this.tokens.map((_, i) => this.tokens.slice(0, i).reduce((a, b) => a + b, 0));
+    this.params = new ParamStore(specs(config, this.tokens), rng.fork());
+    this.opt = new Adam({ lr: config.lr, beta1: config.beta1, beta2: config.beta2, eps: 1e-8 });
+  }
+
+  static create(config: Partial<ControllerConfig> & { cells: number[] }, seed: number): Controller {
+    return new Controller({ ...DEFAULT_CONTROLLER, ...config }, new Rng(seed));
+  }
+
+  /** Number of decisions per sample. */
+  get length(): number {
+    return this.tokens.length;
+  }
+
+  private lstm(x: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+    const p = this.params;
+    const H = this.config.hiddenSize;
+    const gates = tf.addN([tf.matMul(x, p.get('lstm.wih') as tf.Tensor2D), tf.matMul(h, p.get('lstm.whh') as tf.Tensor2D), p.get('lstm.bih'), p.get('lstm.bhh')]) as tf.Tensor2D;
+    // PyTorch's gate order: input, forget, cell, output.
+    const [i, f, g, o] = tf.split(gates, [H, H, H, H], 1);
+    const c2 = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
+    const h2 = tf.mul(tf.sigmoid(o), tf.tanh(c2)) as tf.Tensor2D;
+    return [h2, c2];
+  }
+
+  /**
+   * Runs the decision sequence for a batch: with `actions` given, scores those decisions (teacher
+   * forcing); otherwise samples each decision from the softmax with the controller's RNG.
+   * Returns per-sample log-probability and entropy tensors and the final states.
+   */
+  private unroll(n: number, start: { h: number[][]; c: number[][] } | null, given?: number[][]) {
+    const H = this.config.hiddenSize;
+    let h = start ? tf.tensor2d(start.h) : tf.zeros([n, H]);
+    let c = start ? tf.tensor2d(start.c) : tf.zeros([n, H]);
+    let x: tf.Tensor2D = tf.zeros([n, H]);
+    const actions: number[][] = Array.from({ length: n }, () => []);
+    const logps: tf.Tensor1D[] = [];
+    const ents: tf.Tensor1D[] = [];
+    for (let d = 0; d < this.tokens.length; d++) {
+      [h, c] = this.lstm(x, h as tf.Tensor2D, c as tf.Tensor2D);
+      const logits = tf.add(tf.matMul(h, this.params.get(`dec${d}.w`) as tf.Tensor2D), this.params.get(`dec${d}.b`)) as tf.Tensor2D;
+      const logp = tf.logSoftmax(logits);
+      const p = tf.exp(logp);
+      ents.push(tf.neg(tf.sum(tf.mul(p, logp), 1)) as tf.Tensor1D);
+      let chosen: number[];
+      if (given) chosen = given.map((a) => a[d]);
+      else {
+        const probs = p.arraySync() as number[][];
+        chosen = probs.map((row) => {
+          let u = this.rng.next();
+          for (let j = 0; j < row.length; j++) {
+            u -= row[j];
+            if (u < 0) return j;
+          }
+          return row.length - 1;
+        });
+      }
+      chosen.forEach((a, i) => actions[i].push(a));
+      const oneHot = tf.oneHot(tf.tensor1d(chosen, 'int32'), this.tokens[d]);
+      logps.push(tf.sum(tf.mul(logp, oneHot), 1) as tf.Tensor1D);
+      x = tf.gather(this.params.get('embed'), tf.tensor1d(chosen.map((a) => a + this.offsets[d]), 'int32')) as tf.Tensor2D;
+    }
+    return { actions, logProb: tf.addN(logps) as tf.Tensor1D, entropy: tf.addN(ents) as tf.Tensor1D, h, c };
+  }
+
+  private startStates(n: number, beams?: Beam[]): { picks: Array<number | null>; start: { h: number[][]; c: number[][] } | null } {
+    if (!beams || beams.length === 0) return { picks: new Array(n).fill(null), start: null };
+    const picks = Array.from({ length: n }, () => this.rng.int(beams.length));
+    return { picks, start: { h: picks.map((i) => beams[i].h), c: picks.map((i) => beams[i].c) } };
+  }
+
+  /** Samples n architectures (each from a random beam when beams are given). */
+  sample(n: number, beams?: Beam[]): ControllerSample[] {
+    const { picks, start } = this.startStates(n, beams);
+    return plain(() => {
+      const r = this.unroll(n, start);
+      const lp = r.logProb.arraySync();
+      const en = r.entropy.arraySync();
+      const hs = r.h.arraySync() as number[][];
+      const cs = r.c.arraySync() as number[][];
+      return r.actions.map((actions, i) => ({
+        arch: [...(picks[i] !== null ? beams![picks[i]!].arch : []), ...actions],
+        actions,
+        beam: picks[i],
+        logProb: lp[i],
+        entropy: en[i],
+        h: hs[i],
+        c: cs[i],
+      }));
+    });
+  }
+
+  /** Log-probabilities and entropies of given decisions from given starts (for tests and updates). */
+  evaluate(samples: ControllerSample[], beams?: Beam[]): { logProb: number[]; entropy: number[] } {
+    return plain(() => {
+      const start = beams && beams.length ? { h: samples.map((s) => beams[s.beam!].h), c: samples.map((s) => beams[s.beam!].c) } : null;
+      const r = this.unroll(samples.length, start, samples.map((s) => s.actions));
+      return { logProb: r.logProb.arraySync(), entropy: r.entropy.arraySync() };
+    });
+  }
+
+  /**
+   * One REINFORCE step: reward = score + entropyCoeff × entropy; a moving-average baseline
+   * (initialised with the first batch's mean reward); loss = −Σ log π(a) · (reward − baseline).
+   */
+  update(samples: ControllerSample[], scores: number[], beams?: Beam[]): UpdateResult {
+    if (samples.length !== scores.length) throw new Error(`${samples.length} samples but ${scores.length} scores`);
+    const rewards = samples.map((s, i) => scores[i] + this.config.entropyCoeff * s.entropy);
+    const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
+    this.baseline = this.baseline === null ? mean : this.config.baselineDecay * this.baseline + (1 - this.config.baselineDecay) * mean;
+    const adv = rewards.map((r) => r - this.baseline!);
+    const start = beams && beams.length ? { h: samples.map((s) => beams[s.beam!].h), c: samples.map((s) => beams[s.beam!].c) } : null;
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const r = this.unroll(samples.length, start, samples.map((s) => s.actions));
+        return tf.neg(tf.sum(tf.mul(r.logProb, tf.tensor1d(adv)))) as tf.Scalar;
+      }, this.params.trainable());
+      const named: Record<string, tf.Tensor> = {};
+      for (const [k, g] of Object.entries(grads)) named[k.slice(k.indexOf('/') + 1)] = g;
+      this.opt.apply((n) => this.params.get(n), named);
+      return value.dataSync()[0];
+    });
+    this.steps++;
+    return { loss, rewards, baseline: this.baseline, meanEntropy: samples.reduce((a, s) => a + s.entropy, 0) / samples.length };
+  }
+
+  /**
+   * Derive: sample M candidates, score each, keep the top K with their LSTM states (ties keep the
+   * earlier sample). Returns the beams and every candidate's score.
+   */
+  async topK(m: number, k: number, score: (arch: number[]) => Promise<number> | number, beams?: Beam[]) {
+    const candidates = this.sample(m, beams);
+    const scored: Array<{ sample: ControllerSample; score: number }> = [];
+    for (const s of candidates) scored.push({ sample: s, score: await score(s.arch) });
+    const ranked = scored.map((x, i) => ({ ...x, i })).sort((a, b) => b.score - a.score || a.i - b.i);
+    return {
+      beams: ranked.slice(0, k).map((r) => ({ arch: r.sample.arch, h: r.sample.h, c: r.sample.c, score: r.score })),
+      candidates: scored.map((r) => ({ arch: r.sample.arch, score: r.score })),
+    };
+  }
+
+  save(file: string, extra: unknown = null): string {
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const n of this.params.names()) tensors[`ctrl/${n}`] = this.params.get(n);
+    const o = this.opt.state('adam');
+    Object.assign(tensors, o.tensors);
+    const state = { config: this.config, baseline: this.baseline, steps: this.steps, rng: this.rng.state(), adam: o.steps, extra };
+    return saveCheckpoint(file, { kind: CONTROLLER_CHECKPOINT_KIND, state, tensors, backend: currentBackend()?.package });
+  }
+
+  static load(file: string): { controller: Controller; extra: unknown } {
+    const ck = loadCheckpoint<{ config: ControllerConfig; baseline: number | null; steps: number; rng: RngState; adam: Record<string, number>; extra: unknown }>(
+      file,
+      CONTROLLER_CHECKPOINT_KIND,
+    );
+    try {
+      const s = ck.manifest.state;
+      if (!s?.config || !Array.isArray(s.rng)) throw new CheckpointError(`${file}: the manifest has no controller state`);
+      const ctrl = new Controller(s.config, new Rng(s.rng));
+      assignVariables(ck, 'ctrl/', ctrl.params.vars);
+      ctrl.opt.restore('adam', ck.tensors, s.adam);
+      ctrl.baseline = s.baseline;
+      ctrl.steps = s.steps;
+      (ctrl as unknown as { rng: Rng }).rng = new Rng(s.rng);
+      return { controller: ctrl, extra: s.extra };
+    } finally {
+      disposeLoaded(ck);
+    }
+  }
+
+  dispose(): void {
+    this.params.dispose();
+    this.opt.dispose();
+  }
+}
