@@ -1,6 +1,7 @@
 // The `autogan` command. Each subcommand lives in cli/commands/; this file only wires them up.
 import { Command } from 'commander';
 import { registerArchCommands } from './commands/arch';
+import { registerMetricsCommands } from './commands/metrics';
 import { registerPipelineCommands } from './commands/pipeline';
 import { registerServerCommands } from './commands/server';
 import { registerWorkerCommands } from './commands/worker';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerWorkerCommands(program);
   registerServerCommands(program);
   registerArchCommands(program);
+  registerMetricsCommands(program);
   return program;
 }
 

@@ -46,9 +46,22 @@ async function main() {
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
   const model = tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [16, 16, 1], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1) }),
+      tf.layers.conv2d({
+        inputShape: [16, 16, 1],
+        filters: 16,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: init(1),
+      }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2) }),
+      tf.layers.conv2d({
+        filters: 32,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: init(2),
+      }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
       tf.layers.flatten(),
       tf.layers.dense({ units: 64, activation: 'relu', name: 'features', kernelInitializer: init(3) }),
@@ -63,8 +76,16 @@ async function main() {
     const perm = Array.from(rng.permutation(TRAIN_COUNT));
     const xs = tf.tidy(() => {
       const x = tf.gather(train.x, perm);
-      const blurred = tf.image.resizeBilinear(tf.avgPool(x, 2, 2, 'valid') as tf.Tensor4D, [16, 16], false, true);
-      const mask = tf.tensor4d(perm.map(() => (rng.next() < 0.5 ? 1 : 0)), [TRAIN_COUNT, 1, 1, 1]);
+      const blurred = tf.image.resizeBilinear(
+        tf.avgPool(x, 2, 2, 'valid') as tf.Tensor4D,
+        [16, 16],
+        false,
+        true,
+      );
+      const mask = tf.tensor4d(
+        perm.map(() => (rng.next() < 0.5 ? 1 : 0)),
+        [TRAIN_COUNT, 1, 1, 1],
+      );
       return tf.add(tf.mul(x, tf.sub(1, mask)), tf.mul(blurred, mask));
     });
     const ys = tf.gather(train.y, perm);
@@ -75,7 +96,9 @@ async function main() {
   const pred = tf.tidy(() => (model.predict(test.x) as tf.Tensor).argMax(1).arraySync() as number[]);
   const accuracy = pred.filter((p, i) => p === test.labels[i]).length / pred.length;
   await model.save(saveHandler(out));
-  console.log(JSON.stringify({ testAccuracy: accuracy, testImages: pred.length, params: model.countParams(), out }));
+  console.log(
+    JSON.stringify({ testAccuracy: accuracy, testImages: pred.length, params: model.countParams(), out }),
+  );
 }
 
 if (require.main === module) {

@@ -5,7 +5,13 @@
 // decides every cell.
 import * as tf from '@tensorflow/tfjs';
 import { cellChoiceCounts } from '../arch/encoding';
-import { assignVariables, CheckpointError, disposeLoaded, loadCheckpoint, saveCheckpoint } from '../checkpoint/format';
+import {
+  assignVariables,
+  CheckpointError,
+  disposeLoaded,
+  loadCheckpoint,
+  saveCheckpoint,
+} from '../checkpoint/format';
 import { Adam } from '../nn/adam';
 import { ParamStore, type ParamSpec } from '../nn/params';
 import { Rng, type RngState } from '../rng';
@@ -72,10 +78,18 @@ function specs(cfg: ControllerConfig, tokens: number[]): ParamSpec[] {
     { name: 'lstm.whh', shape: [H, 4 * H], init: k, trainable: true },
     { name: 'lstm.bih', shape: [4 * H], init: k, trainable: true },
     { name: 'lstm.bhh', shape: [4 * H], init: k, trainable: true },
-    { name: 'embed', shape: [tokens.reduce((a, b) => a + b, 0), H], init: { kind: 'normal', mean: 0, std: 1 }, trainable: true },
+    {
+      name: 'embed',
+      shape: [tokens.reduce((a, b) => a + b, 0), H],
+      init: { kind: 'normal', mean: 0, std: 1 },
+      trainable: true,
+    },
   ];
   tokens.forEach((t, i) => {
-    out.push({ name: `dec${i}.w`, shape: [H, t], init: k, trainable: true }, { name: `dec${i}.b`, shape: [t], init: k, trainable: true });
+    out.push(
+      { name: `dec${i}.w`, shape: [H, t], init: k, trainable: true },
+      { name: `dec${i}.b`, shape: [t], init: k, trainable: true },
+    );
   });
   return out;
 }
@@ -119,7 +133,12 @@ export class Controller {
   private lstm(x: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
     const p = this.params;
     const H = this.config.hiddenSize;
-    const gates = tf.addN([tf.matMul(x, p.get('lstm.wih') as tf.Tensor2D), tf.matMul(h, p.get('lstm.whh') as tf.Tensor2D), p.get('lstm.bih'), p.get('lstm.bhh')]) as tf.Tensor2D;
+    const gates = tf.addN([
+      tf.matMul(x, p.get('lstm.wih') as tf.Tensor2D),
+      tf.matMul(h, p.get('lstm.whh') as tf.Tensor2D),
+      p.get('lstm.bih'),
+      p.get('lstm.bhh'),
+    ]) as tf.Tensor2D;
     // PyTorch's gate order: input, forget, cell, output.
     const [i, f, g, o] = tf.split(gates, [H, H, H, H], 1);
     const c2 = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
@@ -142,7 +161,10 @@ export class Controller {
     const ents: tf.Tensor1D[] = [];
     for (let d = 0; d < this.tokens.length; d++) {
       [h, c] = this.lstm(x, h as tf.Tensor2D, c as tf.Tensor2D);
-      const logits = tf.add(tf.matMul(h, this.params.get(`dec${d}.w`) as tf.Tensor2D), this.params.get(`dec${d}.b`)) as tf.Tensor2D;
+      const logits = tf.add(
+        tf.matMul(h, this.params.get(`dec${d}.w`) as tf.Tensor2D),
+        this.params.get(`dec${d}.b`),
+      ) as tf.Tensor2D;
       const logp = tf.logSoftmax(logits);
       const p = tf.exp(logp);
       ents.push(tf.neg(tf.sum(tf.mul(p, logp), 1)) as tf.Tensor1D);
@@ -162,12 +184,21 @@ export class Controller {
       chosen.forEach((a, i) => actions[i].push(a));
       const oneHot = tf.oneHot(tf.tensor1d(chosen, 'int32'), this.tokens[d]);
       logps.push(tf.sum(tf.mul(logp, oneHot), 1) as tf.Tensor1D);
-      x = tf.gather(this.params.get('embed'), tf.tensor1d(chosen.map((a) => a + this.offsets[d]), 'int32')) as tf.Tensor2D;
+      x = tf.gather(
+        this.params.get('embed'),
+        tf.tensor1d(
+          chosen.map((a) => a + this.offsets[d]),
+          'int32',
+        ),
+      ) as tf.Tensor2D;
     }
     return { actions, logProb: tf.addN(logps) as tf.Tensor1D, entropy: tf.addN(ents) as tf.Tensor1D, h, c };
   }
 
-  private startStates(n: number, beams?: Beam[]): { picks: Array<number | null>; start: { h: number[][]; c: number[][] } | null } {
+  private startStates(
+    n: number,
+    beams?: Beam[],
+  ): { picks: Array<number | null>; start: { h: number[][]; c: number[][] } | null } {
     if (!beams || beams.length === 0) return { picks: new Array(n).fill(null), start: null };
     const picks = Array.from({ length: n }, () => this.rng.int(beams.length));
     return { picks, start: { h: picks.map((i) => beams[i].h), c: picks.map((i) => beams[i].c) } };
@@ -197,8 +228,15 @@ export class Controller {
   /** Log-probabilities and entropies of given decisions from given starts (for tests and updates). */
   evaluate(samples: ControllerSample[], beams?: Beam[]): { logProb: number[]; entropy: number[] } {
     return plain(() => {
-      const start = beams && beams.length ? { h: samples.map((s) => beams[s.beam!].h), c: samples.map((s) => beams[s.beam!].c) } : null;
-      const r = this.unroll(samples.length, start, samples.map((s) => s.actions));
+      const start =
+        beams && beams.length
+          ? { h: samples.map((s) => beams[s.beam!].h), c: samples.map((s) => beams[s.beam!].c) }
+          : null;
+      const r = this.unroll(
+        samples.length,
+        start,
+        samples.map((s) => s.actions),
+      );
       return { logProb: r.logProb.arraySync(), entropy: r.entropy.arraySync() };
     });
   }
@@ -208,15 +246,26 @@ export class Controller {
    * (initialised with the first batch's mean reward); loss = −Σ log π(a) · (reward − baseline).
    */
   update(samples: ControllerSample[], scores: number[], beams?: Beam[]): UpdateResult {
-    if (samples.length !== scores.length) throw new Error(`${samples.length} samples but ${scores.length} scores`);
+    if (samples.length !== scores.length)
+      throw new Error(`${samples.length} samples but ${scores.length} scores`);
     const rewards = samples.map((s, i) => scores[i] + this.config.entropyCoeff * s.entropy);
     const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
-    this.baseline = this.baseline === null ? mean : this.config.baselineDecay * this.baseline + (1 - this.config.baselineDecay) * mean;
+    this.baseline =
+      this.baseline === null
+        ? mean
+        : this.config.baselineDecay * this.baseline + (1 - this.config.baselineDecay) * mean;
     const adv = rewards.map((r) => r - this.baseline!);
-    const start = beams && beams.length ? { h: samples.map((s) => beams[s.beam!].h), c: samples.map((s) => beams[s.beam!].c) } : null;
+    const start =
+      beams && beams.length
+        ? { h: samples.map((s) => beams[s.beam!].h), c: samples.map((s) => beams[s.beam!].c) }
+        : null;
     const loss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
-        const r = this.unroll(samples.length, start, samples.map((s) => s.actions));
+        const r = this.unroll(
+          samples.length,
+          start,
+          samples.map((s) => s.actions),
+        );
         return tf.neg(tf.sum(tf.mul(r.logProb, tf.tensor1d(adv)))) as tf.Scalar;
       }, this.params.trainable());
       const named: Record<string, tf.Tensor> = {};
@@ -225,7 +274,12 @@ export class Controller {
       return value.dataSync()[0];
     });
     this.steps++;
-    return { loss, rewards, baseline: this.baseline, meanEntropy: samples.reduce((a, s) => a + s.entropy, 0) / samples.length };
+    return {
+      loss,
+      rewards,
+      baseline: this.baseline,
+      meanEntropy: samples.reduce((a, s) => a + s.entropy, 0) / samples.length,
+    };
   }
 
   /**
@@ -238,7 +292,9 @@ export class Controller {
     for (const s of candidates) scored.push({ sample: s, score: await score(s.arch) });
     const ranked = scored.map((x, i) => ({ ...x, i })).sort((a, b) => b.score - a.score || a.i - b.i);
     return {
-      beams: ranked.slice(0, k).map((r) => ({ arch: r.sample.arch, h: r.sample.h, c: r.sample.c, score: r.score })),
+      beams: ranked
+        .slice(0, k)
+        .map((r) => ({ arch: r.sample.arch, h: r.sample.h, c: r.sample.c, score: r.score })),
       candidates: scored.map((r) => ({ arch: r.sample.arch, score: r.score })),
     };
   }
@@ -248,18 +304,35 @@ export class Controller {
     for (const n of this.params.names()) tensors[`ctrl/${n}`] = this.params.get(n);
     const o = this.opt.state('adam');
     Object.assign(tensors, o.tensors);
-    const state = { config: this.config, baseline: this.baseline, steps: this.steps, rng: this.rng.state(), adam: o.steps, extra };
-    return saveCheckpoint(file, { kind: CONTROLLER_CHECKPOINT_KIND, state, tensors, backend: currentBackend()?.package });
+    const state = {
+      config: this.config,
+      baseline: this.baseline,
+      steps: this.steps,
+      rng: this.rng.state(),
+      adam: o.steps,
+      extra,
+    };
+    return saveCheckpoint(file, {
+      kind: CONTROLLER_CHECKPOINT_KIND,
+      state,
+      tensors,
+      backend: currentBackend()?.package,
+    });
   }
 
   static load(file: string): { controller: Controller; extra: unknown } {
-    const ck = loadCheckpoint<{ config: ControllerConfig; baseline: number | null; steps: number; rng: RngState; adam: Record<string, number>; extra: unknown }>(
-      file,
-      CONTROLLER_CHECKPOINT_KIND,
-    );
+    const ck = loadCheckpoint<{
+      config: ControllerConfig;
+      baseline: number | null;
+      steps: number;
+      rng: RngState;
+      adam: Record<string, number>;
+      extra: unknown;
+    }>(file, CONTROLLER_CHECKPOINT_KIND);
     try {
       const s = ck.manifest.state;
-      if (!s?.config || !Array.isArray(s.rng)) throw new CheckpointError(`${file}: the manifest has no controller state`);
+      if (!s?.config || !Array.isArray(s.rng))
+        throw new CheckpointError(`${file}: the manifest has no controller state`);
       const ctrl = new Controller(s.config, new Rng(s.rng));
       assignVariables(ck, 'ctrl/', ctrl.params.vars);
       ctrl.opt.restore('adam', ck.tensors, s.adam);

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import { openCifar10 } from './cifar10';
 import { openMnist } from './mnist';
+import { openPngFolder } from './png-folder';
+import { openStl10 } from './stl10';
 import { DatasetError, type Dataset, type DatasetSpec } from './types';
 
 export * from './types';
@@ -15,6 +17,10 @@ export function openDataset(spec: DatasetSpec): Dataset {
   switch (spec.kind) {
     case 'cifar10':
       return openCifar10(spec.path);
+    case 'stl10':
+      return openStl10(spec.path);
+    case 'folder':
+      return openPngFolder(spec.path, spec.channels === 1 ? 1 : 3);
     default:
       throw new DatasetError(`dataset kind "${spec.kind}" is not readable yet`);
   }

@@ -19,7 +19,13 @@ export interface FeatureNetwork {
  * truncate, then back to [-1, 1].
  */
 export function quantize(images: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => tf.floor(tf.clipByValue(tf.add(tf.mul(images, 127.5), 127.5), 0, 255)).div(127.5).sub(1) as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      tf
+        .floor(tf.clipByValue(tf.add(tf.mul(images, 127.5), 127.5), 0, 255))
+        .div(127.5)
+        .sub(1) as tf.Tensor4D,
+  );
 }
 
 export interface TfjsNetworkOptions {
@@ -42,7 +48,8 @@ export interface TfjsNetworkOptions {
 
 /** Reads a tfjs model (model.json + weight shards) from disk, for any backend (no tfjs-node needed). */
 export function fileHandler(source: string): tf.io.IOHandler {
-  const modelJson = fs.existsSync(source) && fs.statSync(source).isDirectory() ? path.join(source, 'model.json') : source;
+  const modelJson =
+    fs.existsSync(source) && fs.statSync(source).isDirectory() ? path.join(source, 'model.json') : source;
   return {
     async load() {
       if (!fs.existsSync(modelJson)) throw new Error(`feature network: ${modelJson} does not exist`);
@@ -54,7 +61,8 @@ export function fileHandler(source: string): tf.io.IOHandler {
         specs.push(...group.weights);
         for (const p of group.paths) {
           const f = path.join(dir, p);
-          if (!fs.existsSync(f)) throw new Error(`feature network: weight file ${f} (listed in ${modelJson}) does not exist`);
+          if (!fs.existsSync(f))
+            throw new Error(`feature network: weight file ${f} (listed in ${modelJson}) does not exist`);
           buffers.push(fs.readFileSync(f));
         }
       }
@@ -75,7 +83,8 @@ export function fileHandler(source: string): tf.io.IOHandler {
 
 function adapt(images: tf.Tensor4D, o: TfjsNetworkOptions): tf.Tensor4D {
   let x = images;
-  if (x.shape[1] !== o.inputSize || x.shape[2] !== o.inputSize) x = tf.image.resizeBilinear(x, [o.inputSize, o.inputSize], false, true);
+  if (x.shape[1] !== o.inputSize || x.shape[2] !== o.inputSize)
+    x = tf.image.resizeBilinear(x, [o.inputSize, o.inputSize], false, true);
   if (x.shape[3] === 1 && o.inputChannels === 3) x = tf.tile(x, [1, 1, 1, 3]);
   else if (x.shape[3] === 3 && o.inputChannels === 1) x = tf.mean(x, 3, true);
   if (o.inputRange === '[0,1]') x = tf.div(tf.add(x, 1), 2);
@@ -92,10 +101,15 @@ export async function loadTfjsNetwork(o: TfjsNetworkOptions): Promise<FeatureNet
     try {
       featLayer = model.getLayer(o.featuresNode);
     } catch {
-      throw new Error(`feature network ${name}: no layer "${o.featuresNode}" (layers: ${model.layers.map((l) => l.name).join(', ')})`);
+      throw new Error(
+        `feature network ${name}: no layer "${o.featuresNode}" (layers: ${model.layers.map((l) => l.name).join(', ')})`,
+      );
     }
     const probsOut = o.probsNode ? model.getLayer(o.probsNode).output : model.outputs[0];
-    const sub = tf.model({ inputs: model.inputs, outputs: [probsOut as tf.SymbolicTensor, featLayer.output as tf.SymbolicTensor] });
+    const sub = tf.model({
+      inputs: model.inputs,
+      outputs: [probsOut as tf.SymbolicTensor, featLayer.output as tf.SymbolicTensor],
+    });
     const classes = (sub.outputs[0].shape[1] as number) ?? 0;
     const featureDim = (sub.outputs[1].shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
     return {
@@ -105,7 +119,10 @@ export async function loadTfjsNetwork(o: TfjsNetworkOptions): Promise<FeatureNet
       run(images) {
         return tf.tidy(() => {
           const [p, f] = sub.predict(adapt(images, o)) as tf.Tensor[];
-          return { probs: (o.softmax ? tf.softmax(p) : p) as tf.Tensor2D, features: tf.reshape(f, [f.shape[0], -1]) as tf.Tensor2D };
+          return {
+            probs: (o.softmax ? tf.softmax(p) : p) as tf.Tensor2D,
+            features: tf.reshape(f, [f.shape[0], -1]) as tf.Tensor2D,
+          };
         });
       },
       dispose: () => model.dispose(),
@@ -114,7 +131,10 @@ export async function loadTfjsNetwork(o: TfjsNetworkOptions): Promise<FeatureNet
   const model = await tf.loadGraphModel(io);
   const probsNode = o.probsNode ?? model.outputs[0].name;
   const probe = tf.tidy(() => {
-    const outs = model.execute(tf.zeros([1, o.inputSize, o.inputSize, o.inputChannels]), [probsNode, o.featuresNode]) as tf.Tensor[];
+    const outs = model.execute(tf.zeros([1, o.inputSize, o.inputSize, o.inputChannels]), [
+      probsNode,
+      o.featuresNode,
+    ]) as tf.Tensor[];
     return [outs[0].size, outs[1].size];
   }) as unknown as number[];
   return {
@@ -125,7 +145,10 @@ export async function loadTfjsNetwork(o: TfjsNetworkOptions): Promise<FeatureNet
       return tf.tidy(() => {
         const [p, f] = model.execute(adapt(images, o), [probsNode, o.featuresNode]) as tf.Tensor[];
         const p2 = tf.reshape(p, [p.shape[0], -1]);
-        return { probs: (o.softmax ? tf.softmax(p2) : p2) as tf.Tensor2D, features: tf.reshape(f, [f.shape[0], -1]) as tf.Tensor2D };
+        return {
+          probs: (o.softmax ? tf.softmax(p2) : p2) as tf.Tensor2D,
+          features: tf.reshape(f, [f.shape[0], -1]) as tf.Tensor2D,
+        };
       });
     },
     dispose: () => model.dispose(),

@@ -25,12 +25,17 @@ export function parseNpy(buf: Buffer, where: string): NpyArray {
     .map((s) => s.trim())
     .filter(Boolean)
     .map(Number);
-  if (descr !== '<f8' && descr !== '<f4') throw new Error(`${where}: dtype ${descr} is not supported (expected <f8 or <f4)`);
+  if (descr !== '<f8' && descr !== '<f4')
+    throw new Error(`${where}: dtype ${descr} is not supported (expected <f8 or <f4)`);
   const n = shape.reduce((a, b) => a * b, 1);
   const size = descr === '<f8' ? 8 : 4;
-  if (buf.length - start < n * size) throw new Error(`${where}: truncated: shape (${shape}) needs ${n * size} bytes, found ${buf.length - start}`);
+  if (buf.length - start < n * size)
+    throw new Error(
+      `${where}: truncated: shape (${shape}) needs ${n * size} bytes, found ${buf.length - start}`,
+    );
   const data = new Float64Array(n);
-  for (let i = 0; i < n; i++) data[i] = size === 8 ? buf.readDoubleLE(start + i * 8) : buf.readFloatLE(start + i * 4);
+  for (let i = 0; i < n; i++)
+    data[i] = size === 8 ? buf.readDoubleLE(start + i * 8) : buf.readFloatLE(start + i * 4);
   if (fortran && shape.length === 2) {
     const [r, c] = shape;
     const t = new Float64Array(n);
@@ -102,7 +107,10 @@ function crc32(buf: Buffer): number {
 }
 
 /** Writes arrays as an uncompressed .npz (what numpy.savez writes), atomically. */
-export function writeNpz(file: string, arrays: Record<string, { data: Float64Array; shape: number[] }>): void {
+export function writeNpz(
+  file: string,
+  arrays: Record<string, { data: Float64Array; shape: number[] }>,
+): void {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -144,10 +152,15 @@ export function readStatsNpz(file: string): { mu: Float64Array; sigma: Float64Ar
   const arrays = readNpz(file);
   const mu = arrays.get('mu');
   const sigma = arrays.get('sigma');
-  if (!mu || !sigma) throw new Error(`${file}: FID statistics need arrays "mu" and "sigma"; found ${[...arrays.keys()].join(', ') || 'none'}`);
+  if (!mu || !sigma)
+    throw new Error(
+      `${file}: FID statistics need arrays "mu" and "sigma"; found ${[...arrays.keys()].join(', ') || 'none'}`,
+    );
   const d = mu.shape[0];
   if (mu.shape.length !== 1 || sigma.shape.join() !== `${d},${d}`) {
-    throw new Error(`${file}: mu has shape (${mu.shape}) and sigma (${sigma.shape}); expected (d,) and (d, d)`);
+    throw new Error(
+      `${file}: mu has shape (${mu.shape}) and sigma (${sigma.shape}); expected (d,) and (d, d)`,
+    );
   }
   return { mu: mu.data, sigma: sigma.data, dim: d };
 }
