@@ -133,12 +133,10 @@ export class Controller {
   private lstm(x: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
     const p = this.params;
     const H = this.config.hiddenSize;
-    const gates = tf.addN([
-      tf.matMul(x, p.get('lstm.wih') as tf.Tensor2D),
-      tf.matMul(h, p.get('lstm.whh') as tf.Tensor2D),
-      p.get('lstm.bih'),
-      p.get('lstm.bhh'),
-    ]) as tf.Tensor2D;
+    const gates = tf.add(
+      tf.add(tf.matMul(x, p.get('lstm.wih') as tf.Tensor2D), tf.matMul(h, p.get('lstm.whh') as tf.Tensor2D)),
+      tf.add(p.get('lstm.bih'), p.get('lstm.bhh')),
+    ) as tf.Tensor2D;
     // PyTorch's gate order: input, forget, cell, output.
     const [i, f, g, o] = tf.split(gates, [H, H, H, H], 1);
     const c2 = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;

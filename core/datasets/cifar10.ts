@@ -23,16 +23,14 @@ export function openCifar10(dir: string): Dataset {
     }
   }
   const perFile = 10000;
+  const fds: number[] = [];
+  const buf = Buffer.alloc(RECORD);
+  // Reads one record on demand: the 150 MB of images never sit in memory at once.
   const record = (i: number): Buffer => {
     const f = Math.floor(i / perFile);
-    const fd = fs.openSync(files[f], 'r');
-    try {
-      const buf = Buffer.alloc(RECORD);
-      fs.readSync(fd, buf, 0, RECORD, (i % perFile) * RECORD);
-      return buf;
-    } finally {
-      fs.closeSync(fd);
-    }
+    fds[f] ??= fs.openSync(files[f], 'r');
+    fs.readSync(fds[f], buf, 0, RECORD, (i % perFile) * RECORD);
+    return buf;
   };
   return {
     name: `cifar10 (${dir})`,
