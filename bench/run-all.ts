@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
-const benches = ['kernels', 'gan-training'];
+const benches = ['kernels', 'gan-training', 'metrics'];
 const results = benches.map((b) =>
   JSON.parse(
     execFileSync(process.execPath, [path.join(__dirname, `${b}.js`)], {
