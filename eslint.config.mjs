@@ -30,7 +30,11 @@ export default tseslint.config(
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code must not use Node built-ins.' })),
           patterns: [
             { group: ['@tensorflow/*'], message: 'Workflow code must not use tfjs: run tensors in activities.' },
-            { group: ['**/core/**', '**/activities/**', '**/server/**', '**/runtime/**', '**/cli/**'], message: 'Workflow code may only import deterministic modules.' },
+            {
+              group: ['**/core/**', '**/activities/**', '**/server/**', '**/runtime/**', '**/cli/**'],
+              message: 'Workflow code may only import deterministic modules (type-only imports are fine).',
+              allowTypeImports: true,
+            },
           ],
         },
       ],

@@ -1,5 +1,6 @@
 import type { Plan } from '../pipeline/plan';
 import type { PipelineStatus } from '../workflows/pipeline';
+import type { SearchProgress } from '../workflows/search';
 
 export function formatPlan(plan: Plan): string {
   const lines = [
@@ -33,4 +34,15 @@ export function formatStatus(s: PipelineStatus): string {
       return `  ${st.state.padEnd(8)} ${st.id} (${st.uses})${fan}${err}`;
     })
     .join('\n');
+}
+
+export function formatSearchProgress(p: SearchProgress): string {
+  const lines = [
+    `search ${p.name}: iteration ${p.iteration}/${p.maxIterations}, stage ${p.stage}, phase ${p.phase}${p.stopping ? ' (stopping)' : ''}`,
+    `  resets so far: ${p.resets}; compute time: ${p.computeSeconds.toFixed(1)} s; run ${p.run} of this search (continue-as-new)`,
+  ];
+  if (p.lastRewards.length)
+    lines.push(`  last rewards: ${p.lastRewards.map((r) => r.toFixed(3)).join(', ')}`);
+  for (const b of p.best) lines.push(`  best so far: [${b.arch.join(' ')}] reward ${b.score.toFixed(3)}`);
+  return lines.join('\n');
 }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerArchCommands } from './commands/arch';
 import { registerMetricsCommands } from './commands/metrics';
 import { registerPipelineCommands } from './commands/pipeline';
+import { registerSearchCommands } from './commands/search';
 import { registerServerCommands } from './commands/server';
 import { registerWorkerCommands } from './commands/worker';
 import { CliExit } from './exit';
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: false });
   registerPipelineCommands(program);
+  registerSearchCommands(program);
   registerWorkerCommands(program);
   registerServerCommands(program);
   registerArchCommands(program);

@@ -50,18 +50,19 @@ export async function runEmbedded(
     ]),
   ];
   const workers = [];
-  for (const q of queues)
-    workers.push(
-      (
-        await createWorker({
-          connection,
-          namespace: target.namespace,
-          taskQueue: q,
-          backend: plan.spec.backend,
-          log,
-        })
-      ).worker,
-    );
+  // Tensor steps of a forEach fan-out (retraining the top K) may overlap on this machine's cores.
+  for (const q of queues) {
+    const maxConcurrentActivities = q === plan.spec.taskQueues.control ? 4 : 2;
+    const started = await createWorker({
+      connection,
+      namespace: target.namespace,
+      taskQueue: q,
+      backend: plan.spec.backend,
+      maxConcurrentActivities,
+      log,
+    });
+    workers.push(started.worker);
+  }
   const client = await connectClient(target);
   const running = workers.map((w) => w.run());
   try {

@@ -8,8 +8,9 @@ import { connectClient, workflowLink } from '../../runtime/connection';
 import { runEmbedded } from '../../runtime/embedded';
 import { startPipeline } from '../../runtime/start-pipeline';
 import { pipelineStatusQuery } from '../../workflows/pipeline';
+import { progressQuery } from '../../workflows/search';
 import { CliExit } from '../exit';
-import { formatPlan, formatStatus } from '../format';
+import { formatPlan, formatSearchProgress, formatStatus } from '../format';
 import { targetFrom, withConnectionOptions } from './connection-options';
 
 function load(file: string, checkFiles = true): Plan {
@@ -128,6 +129,17 @@ export function registerPipelineCommands(program: Command): void {
         } catch (err) {
           console.log(`(no step status: ${(err as Error).message.split('\n')[0]})`);
         }
+      }
+      if (desc.type === 'autogan-search' && desc.status.name === 'RUNNING') {
+        const pr = await handle.query(progressQuery);
+        console.log(formatSearchProgress(pr));
+      }
+      for (const a of desc.raw.pendingActivities ?? []) {
+        const details = a.heartbeatDetails?.payloads?.[0]?.data;
+        const hb = details ? JSON.parse(Buffer.from(details).toString('utf8')) : undefined;
+        console.log(
+          `  activity ${a.activityType?.name} (attempt ${a.attempt}${a.lastWorkerIdentity ? ` on ${a.lastWorkerIdentity}` : ''})${hb ? `: step ${hb.step}/${hb.total}${hb.ref ? `, last checkpoint ${String(hb.ref).slice(0, 12)}…` : ''}` : ''}`,
+        );
       }
       if (desc.status.name === 'COMPLETED') console.log(JSON.stringify(await handle.result(), null, 2));
       const link = workflowLink(target, id);

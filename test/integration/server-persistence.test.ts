@@ -74,7 +74,7 @@ spec:
     }
   });
 
-  it('`autogan run --embedded` runs the demo pipeline end to end and writes its result', async () => {
+  it('`autogan run --embedded` runs the whole method (search → derive → retrain top-2 → evaluate) and leaves its results', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'autogan-home-'));
     const port = await freePort();
     const binary = await resolveTemporalBinary();
@@ -83,7 +83,7 @@ spec:
       [
         cli,
         'run',
-        path.join(__dirname, '..', '..', '..', 'pipelines', 'demo-mnist.yaml'),
+        path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tiny-autogan.yaml'),
         '--embedded',
         '--port',
         String(port),
@@ -92,16 +92,35 @@ spec:
         encoding: 'utf8',
         cwd: home,
         env: { ...process.env, AUTOGAN_HOME: home, TEMPORAL_CLI_PATH: binary },
-        timeout: 170_000,
+        timeout: 280_000,
       },
     );
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /started workflow demo-mnist-/);
+    assert.match(r.stderr, /started workflow tiny-autogan-/);
+    assert.match(r.stderr, /retrain:running\(\d\/2\)/);
     const file = /result written to (.*)/.exec(r.stdout)?.[1];
     assert.ok(file && fs.existsSync(file), r.stdout);
     assert.ok(file!.startsWith(path.join(home, 'runs')), file);
     const result = JSON.parse(fs.readFileSync(file!, 'utf8'));
-    assert.equal(result.outputs.inspect.count, 10000);
-    assert.equal(result.outputs.stats.items.length, 4);
+    assert.equal(result.outputs.search.topK.length, 2);
+    assert.equal(result.outputs.derive.topK.length, 2);
+    const retrained = result.outputs.retrain.items;
+    assert.deepEqual(
+      retrained.map((x: { arch: number[] }) => x.arch),
+      result.outputs.derive.topK.map((x: { arch: number[] }) => x.arch),
+    );
+    const ev = result.outputs.evaluate;
+    assert.equal(ev.results.length, 2);
+    assert.equal(
+      ev.winner.is,
+      Math.max(...ev.results.map((x: { is: number }) => x.is)),
+      'the winner has the best IS',
+    );
+    for (const x of ev.results) assert.ok(Number.isFinite(x.fid) && x.fid >= 0);
+    assert.ok(
+      fs.existsSync(ev.bestSamples) && fs.statSync(ev.bestSamples).size > 100,
+      'a PNG sample grid of the winner',
+    );
+    assert.ok(fs.existsSync(ev.summary));
   });
 });

@@ -1,0 +1,70 @@
+// Thin Temporal adapters over core/search/phases: backend, heartbeats, non-retryable bad input.
+import { useBackend } from '../core/backend';
+import { writeFileAtomic } from '../core/atomic-write';
+import { runDir } from '../core/artifacts';
+import * as phases from '../core/search/phases';
+import { validateStepWith } from '../pipeline/load';
+import type { SearchParams } from '../pipeline/search-params';
+import { asNonRetryable, badInput } from './errors';
+import { activityHooks } from './heartbeat';
+import * as path from 'node:path';
+
+/** Runs a phase on the chosen backend; reports its compute seconds (workflows keep no clocks). */
+async function guarded<T extends object>(
+  p: SearchParams,
+  fn: () => Promise<T> | T,
+): Promise<T & { seconds: number; backend: string }> {
+  const info = await useBackend(p.backend);
+  const t0 = performance.now();
+  try {
+    const r = await fn();
+    return { ...r, seconds: (performance.now() - t0) / 1000, backend: info.package };
+  } catch (err) {
+    throw asNonRetryable(err);
+  }
+}
+
+const SPEC_KEYS = ['dataset', 'artifacts', 'seed', 'backend', 'taskQueues'];
+
+export async function searchInit(p: SearchParams) {
+  const rest = Object.fromEntries(Object.entries(p).filter(([k]) => !SPEC_KEYS.includes(k)));
+  const errors = validateStepWith('autogan.search', rest);
+  if (errors.length) {
+    throw badInput(
+      `invalid search parameters:\n${errors.map((e) => `${e.instancePath || '(root)'}: ${e.message}`).join('\n')}`,
+    );
+  }
+  if (!p.dataset || !p.artifacts) throw badInput('search parameters need "dataset" and "artifacts"');
+  return guarded(p, () => phases.initSearch(p));
+}
+
+export async function searchTrainShared(p: SearchParams, s: phases.SearchRefs) {
+  return guarded(p, () => phases.trainShared(p, s, activityHooks()));
+}
+
+export async function searchTrainController(p: SearchParams, s: phases.SearchRefs) {
+  return guarded(p, () => phases.trainController(p, s, activityHooks()));
+}
+
+export async function searchGrow(p: SearchParams, s: phases.SearchRefs) {
+  return guarded(p, () => phases.grow(p, s, activityHooks()));
+}
+
+export async function searchReset(p: SearchParams, s: phases.SearchRefs) {
+  return guarded(p, () => ({ supernet: phases.resetShared(p, s) }));
+}
+
+export async function searchDerive(p: SearchParams, s: phases.SearchRefs, m: number, k: number) {
+  return guarded(p, () => phases.derive(p, s, m, k, activityHooks()));
+}
+
+/** Writes the search's durable state where `autogan resume` finds it (small JSON, atomic). */
+export async function searchRecordState(
+  artifacts: string,
+  workflowId: string,
+  state: unknown,
+): Promise<string> {
+  const file = path.join(runDir(artifacts, workflowId), 'search-state.json');
+  writeFileAtomic(file, JSON.stringify(state, null, 2));
+  return file;
+}

@@ -1,0 +1,201 @@
+// Retraining a derived architecture from scratch (the paper's final step), in chunks that an
+// activity runs and checkpoints, with periodic IS/FID evaluation and sample grids.
+import * as path from 'node:path';
+import { getArtifact, putArtifact, runDir, type ArtifactRef } from '../artifacts';
+import { BatchLoader, type LoaderState } from '../datasets/loader';
+import { openDataset } from '../datasets';
+import { imageSizeAt } from '../gan/config';
+import { DEFAULT_TRAIN, GanTrainer } from '../gan/trainer';
+import { evaluateImages, type ImageSource } from '../metrics/evaluate';
+import { frechetDistance } from '../metrics/fid';
+import { saveGrid } from '../metrics/grid';
+import { Rng } from '../rng';
+import type { DatasetRef } from '../../pipeline/plan';
+import type { NetworkRef } from '../../pipeline/search-params';
+import { derivedSeed, network, noHooks, realStats, type Hooks } from './phases';
+
+export interface RetrainParams {
+  arch: number[];
+  /** Label for outputs (e.g. "top1"). */
+  label: string;
+  runId: string;
+  dataset: DatasetRef;
+  artifacts: string;
+  seed: number;
+  backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
+  taskQueues: { control: string; gpu: string };
+  gan: {
+    latentDim: number;
+    gfDim: number;
+    dfDim: number;
+    bottomWidth: number;
+    channels: number;
+    dSpectralNorm: boolean;
+  };
+  train: {
+    gLr: number;
+    dLr: number;
+    beta1: number;
+    beta2: number;
+    nCritic: number;
+    genBatchSize: number;
+    disBatchSize: number;
+  };
+  /** Generator iterations (reference max_iter 50000); D steps = iterations × nCritic. */
+  iterations: number;
+  /** D steps per activity (each activity checkpoints every checkpointEvery steps). */
+  stepsPerActivity: number;
+  /** Evaluate IS/FID and save a sample grid every N D steps (0: only at the end). */
+  evalEvery: number;
+  evalImages: number;
+  evalBatchSize: number;
+  network: NetworkRef;
+  fidStats?: string;
+  lrDecay: boolean;
+  emaDecay: number;
+  checkpointEvery: number;
+  heartbeatTimeout: string;
+  activityTimeout: string;
+  datasetLimit?: number;
+}
+
+interface Extra {
+  loader: LoaderState | null;
+}
+
+function totalSteps(p: RetrainParams): number {
+  return p.iterations * p.train.nCritic;
+}
+
+export function retrainInit(p: RetrainParams): { checkpoint: ArtifactRef; totalSteps: number } {
+  openDataset(p.dataset);
+  const cells = (p.arch.length - 4) / 5 + 1;
+  const t = GanTrainer.create(
+    { ...p.gan, cells },
+    {
+      ...DEFAULT_TRAIN,
+      ...p.train,
+      reset: { window: 1, threshold: -Infinity, measure: 'std' },
+      emaDecay: p.emaDecay,
+      lrDecaySteps: p.lrDecay ? totalSteps(p) : 0,
+    },
+    { seed: derivedSeed(p, 'retrain', p.arch.join(',')), arch: p.arch },
+  );
+  const checkpoint = putArtifact(p.artifacts, 'ckpt', (f) => t.save(f, { loader: null } satisfies Extra));
+  t.dispose();
+  return { checkpoint, totalSteps: totalSteps(p) };
+}
+
+export interface ChunkResult {
+  checkpoint: ArtifactRef;
+  step: number;
+  dLoss: number;
+  gLoss: number;
+  evaluation?: { step: number; is: number; isStd: number; fid: number | null; samples: string };
+}
+
+export async function retrainChunk(
+  p: RetrainParams,
+  checkpoint: ArtifactRef,
+  hooks: Hooks = noHooks,
+): Promise<ChunkResult> {
+  const { trainer: t, extra } = GanTrainer.load(
+    getArtifact(p.artifacts, hooks.resumeFrom?.ref ?? checkpoint),
+  );
+  try {
+    const loader = new BatchLoader(
+      openDataset(p.dataset),
+      {
+        batchSize: p.train.disBatchSize,
+        imageSize: imageSizeAt(p.gan, t.stage),
+        channels: p.gan.channels,
+        ...(p.datasetLimit ? { limit: p.datasetLimit } : {}),
+      },
+      (extra as Extra).loader ?? derivedSeed(p, 'retrain-data', p.arch.join(',')),
+    );
+    const end = Math.min(
+      totalSteps(p),
+      Math.floor(t.dSteps / p.stepsPerActivity) * p.stepsPerActivity + p.stepsPerActivity,
+    );
+    let d = 0;
+    let g = 0;
+    let gc = 0;
+    let n = 0;
+    let ref: ArtifactRef | undefined;
+    while (t.dSteps < end) {
+      const real = loader.next();
+      const r = t.step(real);
+      real.dispose();
+      d += r.dLoss;
+      n++;
+      if (r.gLoss !== undefined) {
+        g += r.gLoss;
+        gc++;
+      }
+      if (t.dSteps % p.checkpointEvery === 0 && t.dSteps < end) {
+        ref = putArtifact(p.artifacts, 'ckpt', (f) => t.save(f, { loader: loader.state() } satisfies Extra));
+        hooks.progress({ step: t.dSteps, total: end, ref });
+      } else hooks.progress({ step: t.dSteps, total: end, ...(ref ? { ref } : {}) });
+      await hooks.breathe();
+    }
+    const out = putArtifact(p.artifacts, 'ckpt', (f) =>
+      t.save(f, { loader: loader.state() } satisfies Extra),
+    );
+    const due =
+      end >= totalSteps(p) ||
+      (p.evalEvery > 0 && Math.floor(end / p.evalEvery) > Math.floor((end - n) / p.evalEvery));
+    return {
+      checkpoint: out,
+      step: t.dSteps,
+      dLoss: d / Math.max(1, n),
+      gLoss: g / Math.max(1, gc),
+      ...(due ? { evaluation: await evaluateTrainer(p, t, p.evalImages, `${p.label}-step${t.dSteps}`) } : {}),
+    };
+  } finally {
+    t.dispose();
+  }
+}
+
+/** IS and FID of a trained generator (EMA weights), and a sample grid PNG in the run folder. */
+export async function evaluateTrainer(
+  p: Pick<
+    RetrainParams,
+    | 'network'
+    | 'seed'
+    | 'evalBatchSize'
+    | 'artifacts'
+    | 'runId'
+    | 'fidStats'
+    | 'dataset'
+    | 'gan'
+    | 'datasetLimit'
+  >,
+  t: GanTrainer,
+  images: number,
+  label: string,
+): Promise<{ step: number; is: number; isStd: number; fid: number | null; samples: string }> {
+  const net = await network(p.network);
+  const rng = new Rng(derivedSeed(p, 'eval', label));
+  const source: ImageSource = { count: images, next: (n) => t.sample(n, { rng, ema: true }) };
+  const ev = await evaluateImages(net, source, {
+    images,
+    batchSize: p.evalBatchSize,
+    stats: true,
+    splits: Math.min(10, images),
+  });
+  const real = await realStats(
+    { ...p, gan: { ...p.gan, cells: t.stage + 1 }, rewardImages: Math.max(images, 1000) },
+    t.stage,
+  );
+  const grid = t.sample(64, { rng: new Rng(1), ema: true });
+  const samples = path.join(runDir(p.artifacts, p.runId), `samples-${label}.png`);
+  saveGrid(samples, grid);
+  grid.dispose();
+  return {
+    step: t.dSteps,
+    is: ev.is!.mean,
+    isStd: ev.is!.std,
+    fid: frechetDistance(ev.stats!, real),
+    samples,
+  };
+}

@@ -1,0 +1,178 @@
+// @integration: the autogan-search workflow on a real dev server: growth, beams, dynamic reset,
+// continue-as-new, pause/resume/stop, `autogan resume`, and `temporal workflow start`.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { resolveTemporalBinary } from '../../server/temporal-binary';
+import { progressQuery, type SearchResult } from '../../workflows/search';
+import { tinySearch } from '../helpers/search-params';
+import { startTestServer, startWorkers, uniqueQueue } from '../helpers/temporal-env';
+
+const cli = path.join(__dirname, '..', '..', '..', 'bin', 'autogan.js');
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('autogan-search workflow @integration', function () {
+  this.timeout(300_000);
+  let env: TestWorkflowEnvironment;
+  let stop: () => Promise<void>;
+  const queues = { control: uniqueQueue('search-control'), gpu: uniqueQueue('search-gpu') };
+
+  before(async () => {
+    env = await startTestServer();
+    stop = await startWorkers(env, [queues.control, queues.gpu]);
+  });
+  after(async () => {
+    await stop?.();
+    await env?.teardown();
+  });
+
+  it('searches two stages: grows with top-K beams, resets when forced, continues-as-new, derives the top K', async () => {
+    const params = tinySearch(queues, {
+      dynamicReset: { enabled: true, window: 2, threshold: 1e9, measure: 'std' },
+    });
+    const handle = await env.client.workflow.start('autogan-search', {
+      args: [params],
+      taskQueue: queues.control,
+      workflowId: `search-${Date.now()}`,
+    });
+    const r = (await handle.result()) as SearchResult;
+    assert.equal(r.iterations, 4);
+    assert.equal(r.stage, 1);
+    assert.equal(r.grown.length, 1);
+    assert.equal(r.grown[0].iteration, 2);
+    assert.equal(r.grown[0].topK.length, 2);
+    for (const b of r.beams) {
+      assert.equal(b.arch.length, 4, 'beams hold stage-0 architectures');
+      assert.equal(b.h.length, 8);
+      assert.equal(b.c.length, 8);
+    }
+    assert.ok(r.resets >= 1, `the forced threshold must trigger dynamic resets (got ${r.resets})`);
+    assert.ok(r.history.some((h) => h.reset));
+    assert.equal(r.topK.length, 2);
+    for (const t of r.topK) {
+      assert.equal(t.arch.length, 9, 'final architectures have both cells');
+      assert.ok(
+        r.beams.some((b) => b.arch.join() === t.arch.slice(0, 4).join()),
+        'each extends a kept beam',
+      );
+      assert.ok(t.score > 0);
+    }
+    assert.equal(r.rewards.length, 4);
+    // Continue-as-new after every 2 iterations: the first run ended that way.
+    const first = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+    const events = (await first.fetchHistory()).events!;
+    assert.ok(
+      events[events.length - 1].workflowExecutionContinuedAsNewEventAttributes,
+      'first run continued as new',
+    );
+    const state = JSON.parse(
+      fs.readFileSync(path.join(params.artifacts, handle.workflowId, 'search-state.json'), 'utf8'),
+    );
+    assert.equal(state.state.iteration, 4);
+  });
+
+  it('pauses between steps, resumes, and on stop derives from what exists', async () => {
+    const params = tinySearch(queues, { maxIterations: 30, continueAsNewEvery: 100 });
+    const handle = await env.client.workflow.start('autogan-search', {
+      args: [params],
+      taskQueue: queues.control,
+      workflowId: `pause-${Date.now()}`,
+    });
+    await waitFor('iteration 1', async () =>
+      (await handle.query(progressQuery)).iteration >= 1 ? true : undefined,
+    );
+    await handle.signal('pause');
+    const paused = await waitFor('the paused phase', async () => {
+      const p = await handle.query(progressQuery);
+      return p.phase === 'paused' ? p : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 2500));
+    const still = await handle.query(progressQuery);
+    assert.equal(still.iteration, paused.iteration, 'no progress while paused');
+    assert.equal(still.phase, 'paused');
+    await handle.signal('resume');
+    await waitFor('progress after resume', async () =>
+      (await handle.query(progressQuery)).iteration > paused.iteration ? true : undefined,
+    );
+    await handle.signal('stop');
+    const r = (await handle.result()) as SearchResult;
+    assert.equal(r.stopped, true);
+    assert.ok(r.iterations < 30);
+    assert.equal(r.topK.length, 2);
+  });
+
+  it('`autogan resume` continues a terminated search from its last saved iteration', async () => {
+    const params = tinySearch(queues, { maxIterations: 5, continueAsNewEvery: 100 });
+    const id = `resume-${Date.now()}`;
+    const handle = await env.client.workflow.start('autogan-search', {
+      args: [params],
+      taskQueue: queues.control,
+      workflowId: id,
+    });
+    const stateFile = path.join(params.artifacts, id, 'search-state.json');
+    await waitFor('a saved iteration', async () =>
+      fs.existsSync(stateFile) && JSON.parse(fs.readFileSync(stateFile, 'utf8')).state.iteration >= 2
+        ? true
+        : undefined,
+    );
+    await handle.terminate('test: simulate a lost run');
+    const saved = JSON.parse(fs.readFileSync(stateFile, 'utf8')).state.iteration;
+    const address = env.connection.options.address;
+    const r = spawnSync(process.execPath, [cli, 'resume', id, '--address', address], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`resumed ${id} at iteration ${saved} \\(stage \\d\\) as ${id}-r1`));
+    const resumed = env.client.workflow.getHandle(`${id}-r1`);
+    const result = (await resumed.result()) as SearchResult;
+    assert.equal(result.iterations, 5);
+    assert.equal(result.rewards.length, 5, 'the reward history carries over');
+    assert.equal((await resumed.describe()).memo?.resumedFrom, id);
+    const again = spawnSync(process.execPath, [cli, 'resume', `${id}-r1`, '--address', address], {
+      encoding: 'utf8',
+    });
+    assert.equal(again.status, 1);
+    assert.match(
+      again.stderr,
+      /is COMPLETED; only failed, terminated, timed_out, cancelled runs can be resumed/,
+    );
+  });
+
+  it('starts with the plain `temporal workflow start --type autogan-search` CLI', async () => {
+    const params = tinySearch(queues, { maxIterations: 1, growSteps: [5], candidates: 2 });
+    const id = `cli-${Date.now()}`;
+    const bin = await resolveTemporalBinary();
+    const r = spawnSync(
+      bin,
+      [
+        'workflow',
+        'start',
+        '--type',
+        'autogan-search',
+        '--task-queue',
+        queues.control,
+        '--workflow-id',
+        id,
+        '--input',
+        JSON.stringify(params),
+        '--address',
+        env.connection.options.address,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const result = (await env.client.workflow.getHandle(id).result()) as SearchResult;
+    assert.equal(result.iterations, 1);
+    assert.equal(result.topK.length, 2);
+    assert.equal(result.topK[0].arch.length, 4);
+  });
+});

@@ -1,0 +1,134 @@
+// @integration: a GPU worker process killed with SIGKILL in the middle of shared training is
+// replaced; the retried activity resumes from its last heartbeat checkpoint, and the search ends
+// with exactly the rewards and architectures of an uninterrupted run with the same seed.
+import { strict as assert } from 'node:assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { resolveTemporalBinary } from '../../server/temporal-binary';
+import type { SearchResult } from '../../workflows/search';
+import { tinySearch } from '../helpers/search-params';
+import { startTestServer, startWorkers, uniqueQueue } from '../helpers/temporal-env';
+
+const cli = path.join(__dirname, '..', '..', '..', 'bin', 'autogan.js');
+
+function gpuWorker(address: string, queue: string): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [cli, 'worker', '--kind', 'gpu', '--queue', queue, '--address', address],
+    {
+      env: { ...process.env, AUTOGAN_HEARTBEAT_MS: '100' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  child.stderr!.on('data', () => undefined);
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', () => r()));
+}
+
+describe('worker crash during shared training @integration', function () {
+  this.timeout(600_000);
+  let env: TestWorkflowEnvironment;
+  let stop: () => Promise<void>;
+  const control = uniqueQueue('crash-control');
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    await resolveTemporalBinary();
+    env = await startTestServer();
+    stop = await startWorkers(env, [control]);
+  });
+  after(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await stop?.();
+    await env?.teardown();
+  });
+
+  it('resumes the killed activity from its checkpoint and reproduces the uninterrupted search', async () => {
+    const address = env.connection.options.address;
+    const run = async (gpu: string, killMidway: boolean) => {
+      const params = tinySearch(
+        { control, gpu },
+        {
+          maxIterations: 2,
+          growSteps: [1],
+          sharedSteps: 120,
+          checkpointEvery: 10,
+          controllerSteps: 1,
+          continueAsNewEvery: 100,
+        },
+      );
+      let worker = gpuWorker(address, gpu);
+      children.push(worker);
+      const handle = await env.client.workflow.start('autogan-search', {
+        args: [params],
+        taskQueue: control,
+        workflowId: `crash-${killMidway}-${Date.now()}`,
+      });
+      let killedAt: number | undefined;
+      if (killMidway) {
+        // Wait for a shared-training heartbeat that carries a checkpoint, then kill the worker.
+        for (;;) {
+          const desc = await handle.describe();
+          const a = (desc.raw.pendingActivities ?? []).find(
+            (x) => x.activityType?.name === 'searchTrainShared',
+          );
+          const data = a?.heartbeatDetails?.payloads?.[0]?.data;
+          const hb = data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
+          if (hb?.ref && hb.step >= 20) {
+            killedAt = hb.step;
+            break;
+          }
+          if (desc.status.name !== 'RUNNING')
+            throw new Error(`search ended before the kill: ${desc.status.name}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        worker.kill('SIGKILL');
+        await exited(worker);
+        worker = gpuWorker(address, gpu);
+        children.push(worker);
+      }
+      const result = (await handle.result()) as SearchResult;
+      worker.kill('SIGTERM');
+      await exited(worker);
+      const events = (await handle.fetchHistory()).events!;
+      const shared = events
+        .filter((e) => e.activityTaskCompletedEventAttributes)
+        .map((e) =>
+          JSON.parse(
+            Buffer.from(e.activityTaskCompletedEventAttributes!.result!.payloads![0].data!).toString('utf8'),
+          ),
+        )
+        .filter((r) => r && typeof r === 'object' && 'resumedFromStep' in r);
+      return {
+        result,
+        killedAt,
+        resumed: shared.map((s) => s.resumedFromStep as number),
+        steps: shared.map((s) => s.steps as number),
+      };
+    };
+    const clean = await run(uniqueQueue('crash-gpu'), false);
+    const crashed = await run(uniqueQueue('crash-gpu'), true);
+    assert.deepEqual(clean.resumed, [0, 0]);
+    assert.ok(
+      crashed.resumed.some((s) => s >= 10),
+      `a retried attempt resumed from a checkpoint (resumed from ${crashed.resumed}, killed at step ${crashed.killedAt})`,
+    );
+    assert.deepEqual(
+      crashed.steps,
+      [120, 120],
+      'the step counter continued to the end, not restarting the count',
+    );
+    assert.deepEqual(crashed.result.rewards, clean.result.rewards);
+    assert.deepEqual(crashed.result.topK, clean.result.topK);
+    assert.deepEqual(
+      crashed.result.history.map((h) => [h.dLoss, h.gLoss]),
+      clean.result.history.map((h) => [h.dLoss, h.gLoss]),
+    );
+  });
+});
