@@ -175,4 +175,62 @@ describe('autogan-search workflow @integration', function () {
     assert.equal(result.topK.length, 2);
     assert.equal(result.topK[0].arch.length, 4);
   });
+
+  it('`autogan schedule create|list|delete` manages a Temporal Schedule for retraining', async () => {
+    const address = env.connection.options.address;
+    const pipeline = path.join(__dirname, '..', '..', '..', 'pipelines', 'demo-mnist.yaml');
+    const id = `nightly-${Date.now()}`;
+    const create = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'schedule',
+        'create',
+        id,
+        '--pipeline',
+        pipeline,
+        '--retrain',
+        '0 1 0 1 1 1 1 1 1',
+        '--every',
+        '12h',
+        '--overlap',
+        'skip',
+        '--address',
+        address,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(create.status, 0, create.stderr);
+    assert.match(
+      create.stdout,
+      /schedule nightly-\d+ created: retrain \[0 1 0 1 1 1 1 1 1\] every 12h, overlap skip/,
+    );
+    const desc = await env.client.schedule.getHandle(id).describe();
+    assert.equal(desc.action.type, 'startWorkflow');
+    assert.equal(desc.action.type === 'startWorkflow' && desc.action.workflowType, 'autogan-retrain');
+    assert.equal(desc.policies.overlap, 'SKIP');
+    const list = await waitFor(
+      'the schedule in the list',
+      async () => {
+        const r = spawnSync(process.execPath, [cli, 'schedule', 'list', '--address', address], {
+          encoding: 'utf8',
+        });
+        return r.stdout.includes(id) ? r.stdout : undefined;
+      },
+      30_000,
+    );
+    assert.match(list, new RegExp(`${id}\\tautogan-retrain\\tnext: \\d{4}-`));
+    const del = spawnSync(process.execPath, [cli, 'schedule', 'delete', id, '--address', address], {
+      encoding: 'utf8',
+    });
+    assert.equal(del.status, 0, del.stderr);
+    await assert.rejects(env.client.schedule.getHandle(id).describe(), /not found/i);
+    const bad = spawnSync(
+      process.execPath,
+      [cli, 'schedule', 'create', 'x', '--pipeline', pipeline, '--every', '1h', '--address', address],
+      { encoding: 'utf8' },
+    );
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /exactly one of --retrain <vector> or --evaluate <checkpoint>/);
+  });
 });

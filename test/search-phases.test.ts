@@ -1,0 +1,92 @@
+// The search phases without Temporal: every search mode and reward of the ablation pipelines.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  derive,
+  grow,
+  initSearch,
+  trainController,
+  trainShared,
+  type SearchRefs,
+} from '../core/search/phases';
+import { loadPipeline } from '../pipeline/load';
+import { stageAt, withSearchDefaults, type SearchParams } from '../pipeline/search-params';
+import { tinySearch } from './helpers/search-params';
+
+async function iterate(p: SearchParams, iterations: number) {
+  const init = initSearch(p);
+  let s: SearchRefs = {
+    supernet: init.supernet,
+    controller: init.controller,
+    beams: [],
+    stage: init.stage,
+    iteration: 0,
+  };
+  const rewards: number[] = [];
+  const children: number[][] = [];
+  for (let it = 0; it < iterations; it++) {
+    s.iteration = it;
+    if (stageAt(p, it) > s.stage) {
+      const g = await grow(p, s);
+      s = { ...s, beams: g.beams, controller: g.controller, supernet: g.supernet, stage: g.stage };
+    }
+    const r = await trainShared(p, s);
+    s.supernet = r.supernet;
+    if (r.child) children.push(r.child.arch);
+    if (s.controller) {
+      const c = await trainController(p, s);
+      s.controller = c.controller;
+      rewards.push(c.meanReward);
+    }
+  }
+  return { s, rewards, children, final: await derive(p, s, p.candidates, p.topK) };
+}
+
+describe('search phases (no server)', function () {
+  this.timeout(300_000);
+  const queues = { control: 'c', gpu: 'g' };
+
+  it('single-level: one controller emits whole architectures at full depth', async () => {
+    const p = withSearchDefaults(tinySearch(queues, { mode: 'single-level' }));
+    const { final, s } = await iterate(p, 2);
+    assert.equal(s.stage, 1);
+    assert.ok(final.topK.every((t) => t.arch.length === 9));
+  });
+
+  it('the 1/FID reward gives positive rewards below 1 per unit FID, from cached real statistics', async () => {
+    const p = withSearchDefaults(
+      tinySearch(queues, { reward: 'inverse-fid', maxIterations: 1, growSteps: [5] }),
+    );
+    const { rewards } = await iterate(p, 1);
+    assert.ok(rewards[0] > 0 && Number.isFinite(rewards[0]));
+    assert.ok(fs.readdirSync(path.join(p.artifacts, 'cache')).some((f) => f.startsWith('real-stats-')));
+  });
+
+  it('random search with weight sharing has no controller and derives uniformly sampled architectures', async () => {
+    const p = withSearchDefaults(tinySearch(queues, { mode: 'random' }));
+    const { s, final } = await iterate(p, 3);
+    assert.equal(s.controller, null);
+    assert.equal(final.topK.length, 2);
+    assert.ok(final.topK.every((t) => t.arch.length === 9));
+  });
+
+  it('random search without weight sharing trains and scores each child from scratch', async () => {
+    const p = withSearchDefaults(tinySearch(queues, { mode: 'random', weightSharing: false }));
+    const { children } = await iterate(p, 2);
+    assert.equal(children.length, 2);
+  });
+
+  it('every shipped pipeline and ablation validates', () => {
+    const dir = path.join(__dirname, '..', '..', 'pipelines');
+    const files = [
+      ...fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => path.join(dir, f)),
+      ...fs.readdirSync(path.join(dir, 'ablations')).map((f) => path.join(dir, 'ablations', f)),
+    ];
+    assert.ok(files.length >= 8);
+    for (const f of files) loadPipeline(f, { checkFiles: false });
+  });
+});
