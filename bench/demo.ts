@@ -19,7 +19,10 @@ function ms(t: unknown): number {
   return s * 1000 + (ts.nanos ?? 0) / 1e6;
 }
 
-async function intervals(client: Client, workflowId: string): Promise<{ intervals: Interval[]; byType: Record<string, number> }> {
+async function intervals(
+  client: Client,
+  workflowId: string,
+): Promise<{ intervals: Interval[]; byType: Record<string, number> }> {
   const out: Interval[] = [];
   const byType: Record<string, number> = {};
   for await (const exec of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
@@ -28,12 +31,16 @@ async function intervals(client: Client, workflowId: string): Promise<{ interval
     const scheduledType = new Map<string, string>();
     for (const e of history.events ?? []) {
       const id = String(e.eventId);
-      if (e.activityTaskScheduledEventAttributes) scheduledType.set(id, e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+      if (e.activityTaskScheduledEventAttributes)
+        scheduledType.set(id, e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
       if (e.activityTaskStartedEventAttributes) {
         const sid = String(e.activityTaskStartedEventAttributes.scheduledEventId);
         started.set(sid, { t: ms(e.eventTime), type: scheduledType.get(sid) ?? '?' });
       }
-      const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+      const done =
+        e.activityTaskCompletedEventAttributes ??
+        e.activityTaskFailedEventAttributes ??
+        e.activityTaskTimedOutEventAttributes;
       if (done) {
         const s = started.get(String(done.scheduledEventId));
         if (s) {
@@ -67,14 +74,28 @@ async function main() {
   process.chdir(work);
   const plan = loadPipeline(file);
   const port = await freePort();
-  const server = await startDevServer({ port, headless: true, dbFile: path.join(work, 'temporal.db'), log: () => undefined });
+  const server = await startDevServer({
+    port,
+    headless: true,
+    dbFile: path.join(work, 'temporal.db'),
+    log: () => undefined,
+  });
   try {
     const t0 = Date.now();
     const { workflowId, result } = await runEmbedded(plan, { port, log: (l) => console.error(l) });
     const wall = (Date.now() - t0) / 1000;
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
-    const ids = [workflowId, ...plan.steps.filter((s) => s.execution === 'workflow').flatMap((s) => (s.forEach ? [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `${workflowId}.${s.id}.${i}`) : [`${workflowId}.${s.id}`]))];
+    const ids = [
+      workflowId,
+      ...plan.steps
+        .filter((s) => s.execution === 'workflow')
+        .flatMap((s) =>
+          s.forEach
+            ? [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `${workflowId}.${s.id}.${i}`)
+            : [`${workflowId}.${s.id}`],
+        ),
+    ];
     const all: Interval[] = [];
     const byType: Record<string, number> = {};
     for (const id of ids) {
@@ -96,7 +117,9 @@ async function main() {
           activityShare: +(busy / wall).toFixed(3),
           orchestrationSeconds: +(wall - busy).toFixed(1),
           activitySecondsByType: byType,
-          winner: ev.winner ? { arch: ev.winner.arch.join(' '), is: +ev.winner.is.toFixed(3), fid: +ev.winner.fid.toFixed(2) } : null,
+          winner: ev.winner
+            ? { arch: ev.winner.arch.join(' '), is: +ev.winner.is.toFixed(3), fid: +ev.winner.fid.toFixed(2) }
+            : null,
         },
         null,
         2,
