@@ -31,7 +31,8 @@ export async function main(argv: string[]): Promise<number> {
       if (err.message) console.error(err.message);
       return err.code;
     }
-    console.error(`autogan: ${(err as Error).message}`);
+    const cause = (err as Error & { cause?: Error }).cause;
+    console.error(`autogan: ${(err as Error).message}${cause?.message ? `: ${cause.message}` : ''}`);
     return 1;
   }
 }

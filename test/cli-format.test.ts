@@ -1,0 +1,30 @@
+import { strict as assert } from 'node:assert';
+import { formatSearchProgress } from '../cli/format';
+
+describe('autogan status output', () => {
+  it('prints a search’s progress in human form', () => {
+    const text = formatSearchProgress({
+      name: 'demo',
+      iteration: 4,
+      maxIterations: 6,
+      stage: 1,
+      phase: 'paused',
+      lastRewards: [1.5, 2.25],
+      best: [{ arch: [0, 1, 0, 1, 1, 1, 1, 0, 1], score: 2.5 }],
+      resets: 1,
+      computeSeconds: 12.34,
+      paused: true,
+      stopping: false,
+      run: 2,
+    });
+    assert.equal(
+      text,
+      [
+        'search demo: iteration 4/6, stage 1, phase paused',
+        '  resets so far: 1; compute time: 12.3 s; run 2 of this search (continue-as-new)',
+        '  last rewards: 1.500, 2.250',
+        '  best so far: [0 1 0 1 1 1 1 0 1] reward 2.500',
+      ].join('\n'),
+    );
+  });
+});
