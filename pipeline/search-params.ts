@@ -1,6 +1,10 @@
 // Parameters of an AutoGAN search (the `with:` of an `autogan.search` step, or the JSON input of
 // `temporal workflow start --type autogan-search`). Pure data and pure functions: the workflow
 // imports this module. Defaults are the reference search script's (exps/autogan_search.sh).
+// Type-only imports: erased at build time, so workflow code stays free of tfjs.
+import type { GanConfig } from '../core/gan/config';
+import type { TrainConfig } from '../core/gan/trainer';
+import type { TfjsNetworkOptions } from '../core/metrics/features';
 import type { DatasetRef } from './plan';
 
 export interface DynamicReset {
@@ -13,18 +17,13 @@ export interface DynamicReset {
 }
 
 /** A feature network for rewards and evaluation: the bundled digit classifier or a tfjs model. */
-export type NetworkRef =
-  | 'digits'
-  | {
-      source: string;
-      format: 'graph' | 'layers';
-      inputSize: number;
-      inputChannels: 1 | 3;
-      inputRange: '[-1,1]' | '[0,1]' | '[0,255]';
-      probsNode?: string;
-      featuresNode: string;
-      softmax: boolean;
-    };
+export type NetworkRef = 'digits' | Omit<TfjsNetworkOptions, 'name'>;
+
+/** The training settings a search or a retrain takes (the rest of TrainConfig is derived). */
+export type TrainSettings = Pick<
+  TrainConfig,
+  'gLr' | 'dLr' | 'beta1' | 'beta2' | 'nCritic' | 'genBatchSize' | 'disBatchSize'
+>;
 
 export interface SearchParams {
   /** Shown in progress and memo. */
@@ -35,24 +34,8 @@ export interface SearchParams {
   seed: number;
   backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
   taskQueues: { control: string; gpu: string };
-  gan: {
-    latentDim: number;
-    gfDim: number;
-    dfDim: number;
-    bottomWidth: number;
-    cells: number;
-    channels: number;
-    dSpectralNorm: boolean;
-  };
-  train: {
-    gLr: number;
-    dLr: number;
-    beta1: number;
-    beta2: number;
-    nCritic: number;
-    genBatchSize: number;
-    disBatchSize: number;
-  };
+  gan: GanConfig;
+  train: TrainSettings;
   /** 'multi-level' (the paper), 'single-level' (one controller for every cell), 'random' (uniform sampler). */
   mode: 'multi-level' | 'single-level' | 'random';
   /** Random search only: false trains every sampled child from scratch instead of sharing weights. */

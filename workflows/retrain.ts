@@ -1,12 +1,12 @@
 // The `autogan-retrain` workflow: trains one derived architecture from scratch in checkpointed
 // chunks (each an activity on the gpu queue, resumable from its last heartbeat), evaluating IS/FID
 // and saving sample grids along the way. Children of a pipeline's forEach spread over GPU workers.
-import { defineQuery, proxyActivities, setHandler, type ActivityOptions } from '@temporalio/workflow';
+import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
 import type * as activities from '../activities/retrain';
 import type { RetrainParams } from '../core/search/retrain';
 import type { StepInput } from '../pipeline/plan';
 import { retrainParamsOf } from '../pipeline/retrain-params';
-import { NON_RETRYABLE } from './pipeline';
+import { trainingActivityOptions } from './training-options';
 
 export interface RetrainProgress {
   label: string;
@@ -20,19 +20,7 @@ export const retrainProgressQuery = defineQuery<RetrainProgress>('progress');
 
 export async function autoganRetrain(input: StepInput | RetrainParams) {
   const p = ('stepId' in input ? retrainParamsOf(input) : input) as RetrainParams;
-  const opts: ActivityOptions = {
-    taskQueue: p.taskQueues.gpu,
-    startToCloseTimeout: p.activityTimeout as ActivityOptions['startToCloseTimeout'],
-    heartbeatTimeout: p.heartbeatTimeout as ActivityOptions['heartbeatTimeout'],
-    retry: {
-      initialInterval: '1s',
-      backoffCoefficient: 2,
-      maximumInterval: '1m',
-      maximumAttempts: 20,
-      nonRetryableErrorTypes: NON_RETRYABLE,
-    },
-  };
-  const acts = proxyActivities<typeof activities>(opts);
+  const acts = proxyActivities<typeof activities>(trainingActivityOptions(p));
   const progress: RetrainProgress = {
     label: p.label,
     arch: p.arch,

@@ -11,13 +11,13 @@ import {
   setHandler,
   upsertMemo,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/search';
 import type { Beam } from '../core/controller/controller';
 import type { StepInput } from '../pipeline/plan';
 import { stageAt, withSearchDefaults, type SearchInput, type SearchParams } from '../pipeline/search-params';
 import { NON_RETRYABLE } from './pipeline';
+import { trainingActivityOptions } from './training-options';
 
 export interface IterationSummary {
   iteration: number;
@@ -121,25 +121,10 @@ export function searchParamsOf(input: SearchWorkflowInput | StepInput): {
   return { params: withSearchDefaults(rest), ...(state ? { state } : {}) };
 }
 
-function heavyOptions(p: SearchParams): ActivityOptions {
-  return {
-    taskQueue: p.taskQueues.gpu,
-    startToCloseTimeout: p.activityTimeout as ActivityOptions['startToCloseTimeout'],
-    heartbeatTimeout: p.heartbeatTimeout as ActivityOptions['heartbeatTimeout'],
-    retry: {
-      initialInterval: '1s',
-      backoffCoefficient: 2,
-      maximumInterval: '1m',
-      maximumAttempts: 20,
-      nonRetryableErrorTypes: NON_RETRYABLE,
-    },
-  };
-}
-
 export async function autoganSearch(input: SearchWorkflowInput | StepInput): Promise<SearchResult> {
   const { params: p, state: carried } = searchParamsOf(input);
   const info = workflowInfo();
-  const heavy = proxyActivities<typeof activities>(heavyOptions(p));
+  const heavy = proxyActivities<typeof activities>(trainingActivityOptions(p));
   const light = proxyActivities<typeof activities>({
     taskQueue: p.taskQueues.control,
     startToCloseTimeout: '1m',

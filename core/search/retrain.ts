@@ -4,14 +4,14 @@ import * as path from 'node:path';
 import { getArtifact, putArtifact, runDir, type ArtifactRef } from '../artifacts';
 import { BatchLoader, type LoaderState } from '../datasets/loader';
 import { openDataset } from '../datasets';
-import { imageSizeAt } from '../gan/config';
+import { imageSizeAt, type GanConfig } from '../gan/config';
 import { DEFAULT_TRAIN, GanTrainer } from '../gan/trainer';
 import { evaluateImages, type ImageSource } from '../metrics/evaluate';
 import { frechetDistance } from '../metrics/fid';
 import { saveGrid } from '../metrics/grid';
 import { Rng } from '../rng';
 import type { DatasetRef } from '../../pipeline/plan';
-import type { NetworkRef } from '../../pipeline/search-params';
+import type { NetworkRef, TrainSettings } from '../../pipeline/search-params';
 import { derivedSeed, network, noHooks, realStats, type Hooks } from './phases';
 
 export interface RetrainParams {
