@@ -24,23 +24,9 @@ export interface RetrainParams {
   seed: number;
   backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
   taskQueues: { control: string; gpu: string };
-  gan: {
-    latentDim: number;
-    gfDim: number;
-    dfDim: number;
-    bottomWidth: number;
-    channels: number;
-    dSpectralNorm: boolean;
-  };
-  train: {
-    gLr: number;
-    dLr: number;
-    beta1: number;
-    beta2: number;
-    nCritic: number;
-    genBatchSize: number;
-    disBatchSize: number;
-  };
+  /** The derived generator's cell count comes from the architecture. */
+  gan: Omit<GanConfig, 'cells'>;
+  train: TrainSettings;
   /** Generator iterations (reference max_iter 50000); D steps = iterations × nCritic. */
   iterations: number;
   /** D steps per activity (each activity checkpoints every checkpointEvery steps). */
