@@ -27,6 +27,11 @@ export class Rng {
     if (this.s.every((x) => x === 0)) this.s[0] = 1;
   }
 
+  /** Continues from a saved state (checkpoint restore). */
+  setState(state: RngState): void {
+    this.s.set(state);
+  }
+
   state(): RngState {
     return [this.s[0], this.s[1], this.s[2], this.s[3]];
   }

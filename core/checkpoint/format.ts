@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../atomic-write';
+import { currentBackend } from '../backend';
 
 const MAGIC = Buffer.from('AGCKPT01');
 export const FORMAT_VERSION = 1;
@@ -49,6 +50,7 @@ export interface SaveOptions<S> {
   kind: string;
   state: S;
   tensors: Record<string, tf.Tensor>;
+  /** Default: the backend this process selected, so every checkpoint records it. */
   backend?: string;
   versions?: Record<string, string>;
 }
@@ -79,7 +81,9 @@ export function saveCheckpoint<S>(file: string, opts: SaveOptions<S>): string {
     format: FORMAT_VERSION,
     kind: opts.kind,
     createdAt: new Date().toISOString(),
-    ...(opts.backend ? { backend: opts.backend } : {}),
+    ...((opts.backend ?? currentBackend()?.package)
+      ? { backend: opts.backend ?? currentBackend()?.package }
+      : {}),
     versions: { tfjs: tf.version_core, ...(opts.versions ?? {}) },
     tensors: entries,
     state: opts.state,

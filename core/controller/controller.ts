@@ -15,7 +15,6 @@ import {
 import { Adam } from '../nn/adam';
 import { ParamStore, type ParamSpec } from '../nn/params';
 import { Rng, type RngState } from '../rng';
-import { currentBackend } from '../backend';
 
 export interface ControllerConfig {
   /** LSTM hidden size (reference 100). */
@@ -323,7 +322,6 @@ export class Controller {
       kind: CONTROLLER_CHECKPOINT_KIND,
       state,
       tensors,
-      backend: currentBackend()?.package,
     });
   }
 
@@ -345,7 +343,7 @@ export class Controller {
       ctrl.opt.restore('adam', ck.tensors, s.adam);
       ctrl.baseline = s.baseline;
       ctrl.steps = s.steps;
-      (ctrl as unknown as { rng: Rng }).rng = new Rng(s.rng);
+      ctrl.rng.setState(s.rng);
       return { controller: ctrl, extra: s.extra };
     } finally {
       disposeLoaded(ck);

@@ -15,7 +15,6 @@ import { Adam } from '../nn/adam';
 import { applyUpdates, evalContext, trainingContext } from '../nn/layers';
 import { ParamStore } from '../nn/params';
 import { Rng, type RngState } from '../rng';
-import { currentBackend } from '../backend';
 import type { GanConfig } from './config';
 import { discriminate, discriminatorSpecs, refreshSpectralNorm } from './discriminator';
 import { generate, generatorSpecs } from './generator';
@@ -268,7 +267,6 @@ export class GanTrainer {
       kind: GAN_CHECKPOINT_KIND,
       state,
       tensors,
-      backend: currentBackend()?.package,
     });
   }
 
@@ -286,7 +284,7 @@ export class GanTrainer {
       t.gOpt.restore('adam.g', ckpt.tensors, s.adam.g);
       t.dOpt.restore('adam.d', ckpt.tensors, s.adam.d);
       Object.assign(t, { dSteps: s.dSteps, gSteps: s.gSteps, resets: s.resets });
-      (t as unknown as { rng: Rng }).rng = new Rng(s.rng);
+      t.rng.setState(s.rng);
       t.detector.restore(s.windows);
       return { trainer: t, extra: s.extra };
     } finally {
