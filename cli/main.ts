@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerArchCommands } from './commands/arch';
 import { registerMetricsCommands } from './commands/metrics';
+import { registerModelCommands } from './commands/model';
 import { registerPipelineCommands } from './commands/pipeline';
 import { registerSearchCommands } from './commands/search';
 import { registerServerCommands } from './commands/server';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerArchCommands(program);
   registerMetricsCommands(program);
+  registerModelCommands(program);
   return program;
 }
 

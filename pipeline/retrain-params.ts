@@ -3,8 +3,26 @@ import type { StepInput } from './plan';
 import type { NetworkRef } from './search-params';
 
 export const DEFAULT_RETRAIN = {
-  gan: { latentDim: 128, gfDim: 256, dfDim: 128, bottomWidth: 4, channels: 3, dSpectralNorm: true },
-  train: { gLr: 2e-4, dLr: 2e-4, beta1: 0, beta2: 0.9, nCritic: 5, genBatchSize: 128, disBatchSize: 64 },
+  gan: {
+    latentDim: 128,
+    gfDim: 256,
+    dfDim: 128,
+    bottomWidth: 4,
+    channels: 3,
+    dSpectralNorm: true,
+    skipOut: 'with-skip-ins' as const,
+  },
+  train: {
+    gLr: 2e-4,
+    dLr: 2e-4,
+    beta1: 0,
+    beta2: 0.9,
+    nCritic: 5,
+    genBatchSize: 128,
+    disBatchSize: 64,
+    snIterations: 'per-forward' as const,
+    adamOffPath: 'zero-grad' as const,
+  },
   iterations: 50000,
   stepsPerActivity: 1000,
   evalEvery: 0,
@@ -13,6 +31,8 @@ export const DEFAULT_RETRAIN = {
   network: 'digits' as NetworkRef,
   lrDecay: true,
   emaDecay: 0.999,
+  emaWarmup: true,
+  emaBnStats: 'recompute' as const,
   checkpointEvery: 200,
   heartbeatTimeout: '2m',
   activityTimeout: '24h',

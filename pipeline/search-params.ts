@@ -22,7 +22,7 @@ export type NetworkRef = 'digits' | Omit<TfjsNetworkOptions, 'name'>;
 /** The training settings a search or a retrain takes (the rest of TrainConfig is derived). */
 export type TrainSettings = Pick<
   TrainConfig,
-  'gLr' | 'dLr' | 'beta1' | 'beta2' | 'nCritic' | 'genBatchSize' | 'disBatchSize'
+  'gLr' | 'dLr' | 'beta1' | 'beta2' | 'nCritic' | 'genBatchSize' | 'disBatchSize' | 'snIterations' | 'adamOffPath'
 >;
 
 export interface SearchParams {
@@ -61,6 +61,10 @@ export interface SearchParams {
   /** Reference code 1e-3; the paper's text 1e-4. */
   entropyCoeff: number;
   baselineDecay: number;
+  /** REINFORCE arithmetic (ControllerConfig.reinforce). @default 'reference' */
+  reinforce: 'reference' | 'per-sample';
+  /** When the baseline starts afresh (ControllerConfig.baselineScope). @default 'call' */
+  baselineScope: 'call' | 'search';
   dynamicReset: DynamicReset;
   network: NetworkRef;
   /** Optional .npz statistics of real images for the 1/FID reward (default: computed from the dataset). */
@@ -83,8 +87,27 @@ export const DEFAULT_SEARCH: Omit<SearchParams, 'dataset' | 'artifacts'> = {
   seed: 12345,
   backend: 'auto',
   taskQueues: { control: 'autogan-control', gpu: 'autogan-gpu' },
-  gan: { latentDim: 128, gfDim: 128, dfDim: 64, bottomWidth: 4, cells: 3, channels: 3, dSpectralNorm: true },
-  train: { gLr: 2e-4, dLr: 2e-4, beta1: 0, beta2: 0.9, nCritic: 5, genBatchSize: 128, disBatchSize: 64 },
+  gan: {
+    latentDim: 128,
+    gfDim: 128,
+    dfDim: 64,
+    bottomWidth: 4,
+    cells: 3,
+    channels: 3,
+    dSpectralNorm: true,
+    skipOut: 'with-skip-ins',
+  },
+  train: {
+    gLr: 2e-4,
+    dLr: 2e-4,
+    beta1: 0,
+    beta2: 0.9,
+    nCritic: 5,
+    genBatchSize: 128,
+    disBatchSize: 64,
+    snIterations: 'per-forward',
+    adamOffPath: 'zero-grad',
+  },
   mode: 'multi-level',
   weightSharing: true,
   reward: 'is',
@@ -100,7 +123,9 @@ export const DEFAULT_SEARCH: Omit<SearchParams, 'dataset' | 'artifacts'> = {
   ctrlLr: 3.5e-4,
   entropyCoeff: 1e-3,
   baselineDecay: 0.9,
-  dynamicReset: { enabled: true, window: 500, threshold: 1e-3, measure: 'std' },
+  reinforce: 'reference',
+  baselineScope: 'call',
+  dynamicReset: { enabled: true, window: 500, threshold: 1e-3, measure: 'variance' },
   network: 'digits',
   evalBatchSize: 100,
   checkpointEvery: 50,

@@ -28,6 +28,22 @@ export interface ControllerConfig {
   entropyCoeff: number;
   /** Moving-average baseline decay (reference 0.9). */
   baselineDecay: number;
+  /**
+   * The REINFORCE loss. 'reference': the reference code's arithmetic, where rewards and baseline
+   * are per decision (score + entropyCoeff·entropy_i, a [decisions, 1] tensor) and broadcast
+   * against the summed log-probability: loss = −Σ_j log π(a_j) · Σ_i (reward_i − baseline_i), with
+   * the entropies left in the graph as the reference leaves them. 'per-sample': the textbook form,
+   * reward = score + entropyCoeff·Σ_i entropy_i, loss = −Σ log π(a) · (reward − baseline).
+   * @default 'reference'
+   */
+  reinforce?: 'reference' | 'per-sample';
+  /**
+   * When the moving-average baseline starts afresh: 'call' at every controller-training call (one
+   * per search iteration, as the reference's train_controller does), 'search' never (it carries
+   * over iterations and dynamic resets).
+   * @default 'call'
+   */
+  baselineScope?: 'call' | 'search';
 }
 
 export const DEFAULT_CONTROLLER: Omit<ControllerConfig, 'cells'> = {
@@ -37,6 +53,8 @@ export const DEFAULT_CONTROLLER: Omit<ControllerConfig, 'cells'> = {
   beta2: 0.9,
   entropyCoeff: 1e-3,
   baselineDecay: 0.9,
+  reinforce: 'reference',
+  baselineScope: 'call',
 };
 
 /** An architecture prefix kept from the previous stage, with the LSTM state it ended in. */
@@ -55,6 +73,8 @@ export interface ControllerSample {
   logProb: number;
   /** Sum of the per-decision softmax entropies. */
   entropy: number;
+  /** The softmax entropy of each decision. */
+  entropies: number[];
   /** LSTM state after the last decision (what a beam keeps). */
   h: number[];
   c: number[];
@@ -62,7 +82,9 @@ export interface ControllerSample {
 
 export interface UpdateResult {
   loss: number;
+  /** Per sample: score + entropyCoeff × its summed entropy. */
   rewards: number[];
+  /** The baseline after this step (the mean over decisions in 'reference' mode). */
   baseline: number;
   meanEntropy: number;
 }
@@ -107,16 +129,19 @@ export class Controller {
   readonly offsets: number[];
   readonly params: ParamStore;
   readonly opt: Adam;
-  baseline: number | null = null;
+  /** Moving-average baseline: one value per decision ('reference') or a single value; null before the first step. */
+  baseline: number[] | null = null;
   steps = 0;
 
   constructor(
     readonly config: ControllerConfig,
     readonly rng: Rng,
+    /** false: zero weights, for a controller about to be loaded from a checkpoint. */
+    randomInit = true,
   ) {
     this.tokens = config.cells.flatMap((s) => cellChoiceCounts(s));
     this.offsets = this.tokens.map((_, i) => this.tokens.slice(0, i).reduce((a, b) => a + b, 0));
-    this.params = new ParamStore(specs(config, this.tokens), rng.fork());
+    this.params = new ParamStore(specs(config, this.tokens), randomInit ? rng.fork() : null);
     this.opt = new Adam({ lr: config.lr, beta1: config.beta1, beta2: config.beta2, eps: 1e-8 });
   }
 
@@ -186,6 +211,7 @@ export class Controller {
       chosen.forEach((a, i) => actions[i].push(a));
       const oneHot = tf.oneHot(tf.tensor1d(chosen, 'int32'), this.tokens[d]);
       logps.push(tf.sum(tf.mul(logp, oneHot), 1) as tf.Tensor1D);
+      // Decision d's input embedding row is offset by the token counts before it.
       x = tf.gather(
         this.params.get('embed'),
         tf.tensor1d(
@@ -194,7 +220,14 @@ export class Controller {
         ),
       ) as tf.Tensor2D;
     }
-    return { actions, logProb: tf.addN(logps) as tf.Tensor1D, entropy: tf.addN(ents) as tf.Tensor1D, h, c };
+    return {
+      actions,
+      logProb: tf.addN(logps) as tf.Tensor1D,
+      /** [n, decisions] */
+      entropies: tf.stack(ents, 1) as tf.Tensor2D,
+      h,
+      c,
+    };
   }
 
   private startStates(
@@ -216,7 +249,7 @@ export class Controller {
     return plain(() => {
       const r = this.unroll(n, start, undefined, rng);
       const lp = r.logProb.arraySync();
-      const en = r.entropy.arraySync();
+      const en = r.entropies.arraySync() as number[][];
       const hs = r.h.arraySync() as number[][];
       const cs = r.c.arraySync() as number[][];
       return r.actions.map((actions, i) => ({
@@ -224,7 +257,8 @@ export class Controller {
         actions,
         beam: picks[i],
         logProb: lp[i],
-        entropy: en[i],
+        entropy: en[i].reduce((a, b) => a + b, 0),
+        entropies: en[i],
         h: hs[i],
         c: cs[i],
       }));
@@ -232,7 +266,10 @@ export class Controller {
   }
 
   /** Log-probabilities and entropies of given decisions from given starts (for tests and updates). */
-  evaluate(samples: ControllerSample[], beams?: Beam[]): { logProb: number[]; entropy: number[] } {
+  evaluate(
+    samples: Array<Pick<ControllerSample, 'actions' | 'beam'>>,
+    beams?: Beam[],
+  ): { logProb: number[]; entropy: number[]; entropies: number[][] } {
     return plain(() => {
       const start =
         beams && beams.length
@@ -243,28 +280,35 @@ export class Controller {
         start,
         samples.map((s) => s.actions),
       );
-      return { logProb: r.logProb.arraySync(), entropy: r.entropy.arraySync() };
+      return {
+        logProb: r.logProb.arraySync(),
+        entropy: tf.sum(r.entropies, 1).arraySync() as number[],
+        entropies: r.entropies.arraySync() as number[][],
+      };
     });
   }
 
+  /** Forgets the moving-average baseline: the start of a controller-training call ('call' scope). */
+  resetBaseline(): void {
+    this.baseline = null;
+  }
+
   /**
-   * One REINFORCE step: reward = score + entropyCoeff × entropy; a moving-average baseline
-   * (initialised with the first batch's mean reward); loss = −Σ log π(a) · (reward − baseline).
+   * One REINFORCE step on scored samples (see ControllerConfig.reinforce). The baseline is a
+   * moving average of the batch's mean rewards, started from the first batch; on that first step
+   * the advantage, and so the gradient, is zero, as in the reference.
    */
   update(samples: ControllerSample[], scores: number[], beams?: Beam[]): UpdateResult {
     if (samples.length !== scores.length)
       throw new Error(`${samples.length} samples but ${scores.length} scores`);
-    const rewards = samples.map((s, i) => scores[i] + this.config.entropyCoeff * s.entropy);
-    const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
-    this.baseline =
-      this.baseline === null
-        ? mean
-        : this.config.baselineDecay * this.baseline + (1 - this.config.baselineDecay) * mean;
-    const adv = rewards.map((r) => r - this.baseline!);
+    const mode = this.config.reinforce ?? 'reference';
+    const { entropyCoeff: coeff, baselineDecay: decay } = this.config;
     const start =
       beams && beams.length
         ? { h: samples.map((s) => beams[s.beam!].h), c: samples.map((s) => beams[s.beam!].c) }
         : null;
+    const previous = this.baseline;
+    let next: number[] = [];
     const loss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const r = this.unroll(
@@ -272,31 +316,52 @@ export class Controller {
           start,
           samples.map((s) => s.actions),
         );
-        return tf.neg(tf.sum(tf.mul(r.logProb, tf.tensor1d(adv)))) as tf.Scalar;
+        const score = tf.tensor2d(scores, [scores.length, 1]);
+        // Rewards per sample and decision ('reference') or per sample ([n, 1]).
+        const rewards =
+          mode === 'reference'
+            ? tf.add(score, tf.mul(coeff, r.entropies))
+            : tf.tensor2d(
+                samples.map((smp, i) => scores[i] + coeff * smp.entropy),
+                [samples.length, 1],
+              );
+        const batchMean = tf.mean(rewards, 0);
+        // Like the reference, the first baseline is the rewards tensor itself (advantage 0);
+        // later ones mix the stored (detached) values with the live rewards.
+        const baseline =
+          previous === null
+            ? batchMean
+            : tf.add(tf.mul(decay, tf.tensor1d(previous)), tf.mul(1 - decay, batchMean));
+        next = Array.from(baseline.dataSync());
+        const adv = tf.sub(rewards, baseline);
+        const perSample = mode === 'reference' ? tf.sum(adv, 1) : tf.reshape(adv, [-1]);
+        return tf.neg(tf.sum(tf.mul(r.logProb, perSample))) as tf.Scalar;
       }, this.params.trainable());
       const named: Record<string, tf.Tensor> = {};
       for (const [k, g] of Object.entries(grads)) named[k.slice(k.indexOf('/') + 1)] = g;
       this.opt.apply((n) => this.params.get(n), named);
       return value.dataSync()[0];
     });
+    this.baseline = next;
     this.steps++;
     return {
       loss,
-      rewards,
-      baseline: this.baseline,
+      rewards: samples.map((s, i) => scores[i] + coeff * s.entropy),
+      baseline: next.reduce((a, b) => a + b, 0) / next.length,
       meanEntropy: samples.reduce((a, s) => a + s.entropy, 0) / samples.length,
     };
   }
 
   /**
-   * Derive: sample M candidates, score each, keep the top K with their LSTM states (ties keep the
-   * earlier sample). Returns the beams and every candidate's score.
+   * Derive: sample M candidates, score each, keep the top K with their LSTM states (ties rank the
+   * later sample first, as the reference's reversed stable sort does). Returns the beams and every
+   * candidate's score.
    */
   async topK(m: number, k: number, score: (arch: number[]) => Promise<number> | number, beams?: Beam[]) {
     const candidates = this.sample(m, beams);
     const scored: Array<{ sample: ControllerSample; score: number }> = [];
     for (const s of candidates) scored.push({ sample: s, score: await score(s.arch) });
-    const ranked = scored.map((x, i) => ({ ...x, i })).sort((a, b) => b.score - a.score || a.i - b.i);
+    const ranked = scored.map((x, i) => ({ ...x, i })).sort((a, b) => b.score - a.score || b.i - a.i);
     return {
       beams: ranked
         .slice(0, k)
@@ -328,7 +393,7 @@ export class Controller {
   static load(file: string): { controller: Controller; extra: unknown } {
     const ck = loadCheckpoint<{
       config: ControllerConfig;
-      baseline: number | null;
+      baseline: number[] | number | null;
       steps: number;
       rng: RngState;
       adam: Record<string, number>;
@@ -338,10 +403,10 @@ export class Controller {
       const s = ck.manifest.state;
       if (!s?.config || !Array.isArray(s.rng))
         throw new CheckpointError(`${file}: the manifest has no controller state`);
-      const ctrl = new Controller(s.config, new Rng(s.rng));
+      const ctrl = new Controller(s.config, new Rng(s.rng), false);
       assignVariables(ck, 'ctrl/', ctrl.params.vars);
       ctrl.opt.restore('adam', ck.tensors, s.adam);
-      ctrl.baseline = s.baseline;
+      ctrl.baseline = typeof s.baseline === 'number' ? [s.baseline] : s.baseline;
       ctrl.steps = s.steps;
       ctrl.rng.setState(s.rng);
       return { controller: ctrl, extra: s.extra };

@@ -15,6 +15,14 @@ export interface GanConfig {
   channels: number;
   /** Spectral norm on D (reference: on). */
   dSpectralNorm: boolean;
+  /**
+   * What a cell passes on as its skip-out feature map. 'with-skip-ins': the map after this cell's
+   * own skip-ins were added, as the reference code does (it adds them in place to the tensor it
+   * returns as the skip-out); the published architectures were searched and trained that way.
+   * 'before-skip-ins': the map right after the first conv, as the paper's figure reads.
+   * @default 'with-skip-ins'
+   */
+  skipOut?: 'with-skip-ins' | 'before-skip-ins';
 }
 
 export const DEFAULT_GAN_CONFIG: GanConfig = {
@@ -25,6 +33,7 @@ export const DEFAULT_GAN_CONFIG: GanConfig = {
   cells: 3,
   channels: 3,
   dSpectralNorm: true,
+  skipOut: 'with-skip-ins',
 };
 
 /** Output resolution at a stage: every cell doubles the resolution. */

@@ -85,7 +85,10 @@ function upsample(p: ParamStore, deconvName: string, up: CellArch['up'], x: tf.T
   return up === 'bilinear' ? upsampleBilinear(x, 2) : upsampleNearest(x, 2);
 }
 
-/** One cell: returns the feature map after its first conv (the skip-out) and its output. */
+/**
+ * One cell: returns its skip-out feature map (after the first conv; with or without this cell's
+ * skip-ins, see GanConfig.skipOut) and its output.
+ */
 function cell(
   p: ParamStore,
   s: number,
@@ -93,6 +96,7 @@ function cell(
   x: tf.Tensor4D,
   skipFeatures: tf.Tensor4D[],
   ctx: ForwardContext,
+  skipOutMode: NonNullable<GanConfig['skipOut']>,
 ): { skipOut: tf.Tensor4D; out: tf.Tensor4D } {
   const n = cellName(s);
   const b = `${n}.${a.conv}`;
@@ -104,7 +108,7 @@ function cell(
     h = tf.relu(normalize(p, `${b}1.bn`, a.norm, x, ctx));
     h = conv2d(p, `${b}1.conv`, upsample(p, `${b}1.deconv`, a.up, h));
   }
-  const skipOut = h;
+  const beforeSkipIns = h;
   a.skipIns.forEach((on, i) => {
     if (!on) return;
     const scale = h.shape[1] / skipFeatures[i].shape[1];
@@ -116,6 +120,9 @@ function cell(
     }
     h = tf.add(h, conv2d(p, `${n}.skip${i}`, ft)) as tf.Tensor4D;
   });
+  // The reference returns `h_skip_out = h` and then adds the skip-ins to `h` in place, so the
+  // tensor later cells receive already holds them.
+  const skipOut = skipOutMode === 'with-skip-ins' ? h : beforeSkipIns;
   let out: tf.Tensor4D;
   if (a.conv === 'post') out = tf.relu(normalize(p, `${b}2.bn`, a.norm, conv2d(p, `${b}2.conv`, h), ctx));
   else out = conv2d(p, `${b}2.conv`, tf.relu(normalize(p, `${b}2.bn`, a.norm, h, ctx)));
@@ -147,7 +154,7 @@ export function generate(
   let h = tf.reshape(linear(p, 'g.l1', z), [z.shape[0], B, B, config.gfDim]) as tf.Tensor4D;
   const skips: tf.Tensor4D[] = [];
   cells.forEach((a, s) => {
-    const r = cell(p, s, a, h, skips, ctx);
+    const r = cell(p, s, a, h, skips, ctx, config.skipOut ?? 'with-skip-ins');
     skips.push(r.skipOut);
     h = r.out;
   });

@@ -12,7 +12,7 @@ import {
   saveCheckpoint,
 } from '../checkpoint/format';
 import { Adam } from '../nn/adam';
-import { applyUpdates, evalContext, trainingContext } from '../nn/layers';
+import { applyUpdates, BN_MOMENTUM, evalContext, trainingContext } from '../nn/layers';
 import { ParamStore } from '../nn/params';
 import { Rng, type RngState } from '../rng';
 import type { GanConfig } from './config';
@@ -36,6 +36,33 @@ export interface TrainConfig {
   emaDecay: number;
   /** Derived training: LR decays linearly to 0 over this many D steps (reference max_iter × n_critic); 0 disables. */
   lrDecaySteps: number;
+  /**
+   * EMA warm-up as TensorFlow's ExponentialMovingAverage with num_updates: the decay used at G step
+   * n is min(emaDecay, (1 + n) / (10 + n)), so a short run's average is not mostly its random
+   * initialisation. false: a constant decay from the start (the reference).
+   * @default true
+   */
+  emaWarmup?: boolean;
+  /**
+   * Batch-norm statistics used when sampling with the EMA weights: 'recompute' re-estimates them
+   * for those weights from generated batches (the live running statistics belong to the live
+   * weights); 'live' uses the live ones (the reference).
+   * @default 'recompute'
+   */
+  emaBnStats?: 'recompute' | 'live';
+  /**
+   * Spectral-norm power iterations: 'per-forward' runs one per D forward pass as
+   * torch.nn.utils.spectral_norm does in training mode (two per D step: real, then fake; one per G
+   * step); 'per-step' one per D step.
+   * @default 'per-forward'
+   */
+  snIterations?: 'per-forward' | 'per-step';
+  /**
+   * Adam on supernet weights off the sampled path (they had gradients before): 'zero-grad' steps
+   * them with a zero gradient as PyTorch 1.1 (the reference) does; 'skip' freezes them.
+   * @default 'zero-grad'
+   */
+  adamOffPath?: 'zero-grad' | 'skip';
 }
 
 export const DEFAULT_TRAIN: TrainConfig = {
@@ -49,7 +76,21 @@ export const DEFAULT_TRAIN: TrainConfig = {
   reset: DEFAULT_RESET,
   emaDecay: 0,
   lrDecaySteps: 0,
+  emaWarmup: true,
+  emaBnStats: 'recompute',
+  snIterations: 'per-forward',
+  adamOffPath: 'zero-grad',
 };
+
+/** A weight given by name (imports). */
+export interface NamedValues {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+/** Generated batches used to re-estimate batch-norm statistics for the EMA weights. */
+const EMA_BN_BATCHES = 8;
 
 export interface StepResult {
   dLoss: number;
@@ -76,10 +117,19 @@ interface TrainerState {
 
 export const GAN_CHECKPOINT_KIND = 'autogan.gan';
 
+/** Gradients keyed by parameter name (only the weights the loss reached). */
+function named(grads: tf.NamedTensorMap): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const [varName, g] of Object.entries(grads)) if (g) out[varName.slice(varName.indexOf('/') + 1)] = g;
+  return out;
+}
+
 export class GanTrainer {
   G!: ParamStore;
   D!: ParamStore;
   ema: Map<string, tf.Variable> | undefined;
+  /** Batch-norm statistics re-estimated for the EMA weights; dropped whenever G changes. */
+  private emaBn: { arch: string; stats: Map<string, tf.Variable> } | undefined;
   gOpt!: Adam;
   dOpt!: Adam;
   readonly detector: ResetDetector;
@@ -94,13 +144,15 @@ export class GanTrainer {
     readonly rng: Rng,
     /** Fixed architecture (derived training); undefined for the shared supernet. */
     readonly arch?: number[],
+    /** false: zero weights, for a trainer about to be loaded from a checkpoint. */
+    randomInit = true,
   ) {
     if (arch) {
       parseArch(arch);
       this.stage = (arch.length - 4) / 5;
     }
     this.detector = new ResetDetector(train.reset);
-    this.build();
+    this.build(randomInit);
   }
 
   static create(
@@ -111,15 +163,22 @@ export class GanTrainer {
     return new GanTrainer(gan, train, opts.stage ?? 0, new Rng(opts.seed), opts.arch);
   }
 
-  /** (Re)creates the weights and optimizers from the trainer's RNG: start, and dynamic reset. */
-  private build(): void {
-    const init = this.rng.fork();
+  /**
+   * (Re)creates the weights and optimizers from the trainer's RNG: start, and dynamic reset. With
+   * `random` false the weights are zeros, about to be overwritten by a checkpoint.
+   */
+  private build(random = true): void {
+    const init = random ? this.rng.fork() : null;
     this.G = new ParamStore(generatorSpecs(this.gan, this.arch), init);
     this.D = new ParamStore(discriminatorSpecs(this.gan), init);
-    this.gOpt = new Adam({ lr: this.train.gLr, beta1: this.train.beta1, beta2: this.train.beta2, eps: 1e-8 });
-    this.dOpt = new Adam({ lr: this.train.dLr, beta1: this.train.beta1, beta2: this.train.beta2, eps: 1e-8 });
+    const adam = { beta1: this.train.beta1, beta2: this.train.beta2, eps: 1e-8 };
+    const offPath = this.train.adamOffPath ?? 'zero-grad';
+    this.gOpt = new Adam({ lr: this.train.gLr, ...adam, offPath });
+    this.dOpt = new Adam({ lr: this.train.dLr, ...adam, offPath });
+    this.emaBn = undefined;
     if (this.train.emaDecay > 0) {
-      this.ema = new Map(this.G.trainableNames().map((n) => [n, tf.variable(this.G.get(n).clone(), false)]));
+      // tf.variable keeps its own reference to the data: assigning the copy, not a clone, leaks nothing.
+      this.ema = new Map(this.G.trainableNames().map((n) => [n, tf.variable(this.G.get(n), false)]));
     }
   }
 
@@ -173,18 +232,23 @@ export class GanTrainer {
         `real images are ${real.shape.slice(1).join('×')}, the generator makes ${fake.shape.slice(1).join('×')} at stage ${this.stage}`,
       );
     }
+    const perForward = (this.train.snIterations ?? 'per-forward') === 'per-forward';
     refreshSpectralNorm(this.D, this.gan, this.stage);
     const dLr = this.currentLr(this.train.dLr);
     const dLoss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const realScore = discriminate(this.D, this.gan, this.stage, real);
+        // torch's spectral_norm iterates once per training-mode forward: the fake pass sees u, v
+        // after a second iteration. (σ reads u, v into fresh tensors, so the real pass's gradient
+        // keeps the vectors it used.)
+        if (perForward) refreshSpectralNorm(this.D, this.gan, this.stage);
         const fakeScore = discriminate(this.D, this.gan, this.stage, fake);
         return tf.add(
           tf.mean(tf.relu(tf.sub(1, realScore))),
           tf.mean(tf.relu(tf.add(1, fakeScore))),
         ) as tf.Scalar;
       }, dVars);
-      this.dOpt.apply((name) => this.D.get(name), this.named(this.D, grads), dLr);
+      this.dOpt.apply((name) => this.D.get(name), named(grads), dLr);
       return value.dataSync()[0];
     });
     fake.dispose();
@@ -202,11 +266,12 @@ export class GanTrainer {
           ctx.updates.forEach((u) => tf.keep(u.value));
           return tf.neg(tf.mean(discriminate(this.D, this.gan, this.stage, img))) as tf.Scalar;
         }, this.G.trainable());
-        this.gOpt.apply((name) => this.G.get(name), this.named(this.G, grads), gLr);
+        this.gOpt.apply((name) => this.G.get(name), named(grads), gLr);
         return value.dataSync()[0];
       });
       applyUpdates(ctx);
       this.updateEma();
+      this.dropEmaBn();
       this.gSteps++;
       this.detector.pushG(gLoss);
     }
@@ -215,31 +280,133 @@ export class GanTrainer {
     return { dLoss, ...(gLoss !== undefined ? { gLoss } : {}), reset };
   }
 
-  /** Gradients keyed by parameter name (only the weights the loss reached). */
-  private named(store: ParamStore, grads: tf.NamedTensorMap): Record<string, tf.Tensor> {
-    const out: Record<string, tf.Tensor> = {};
-    for (const [varName, g] of Object.entries(grads)) if (g) out[varName.slice(varName.indexOf('/') + 1)] = g;
-    void store;
-    return out;
+  /** The EMA decay at the current G step (with TF's num_updates warm-up unless disabled). */
+  emaDecayNow(): number {
+    const d = this.train.emaDecay;
+    if (this.train.emaWarmup === false) return d;
+    return Math.min(d, (1 + this.gSteps) / (10 + this.gSteps));
   }
 
   private updateEma(): void {
     if (!this.ema) return;
-    const d = this.train.emaDecay;
+    const d = this.emaDecayNow();
     tf.tidy(() => {
       for (const [name, e] of this.ema!) e.assign(e.mul(d).add(this.G.get(name).mul(1 - d)));
     });
   }
 
+  private dropEmaBn(): void {
+    this.emaBn?.stats.forEach((v) => v.dispose());
+    this.emaBn = undefined;
+  }
+
+  /**
+   * Batch-norm statistics for the EMA weights: the average over EMA_BN_BATCHES generated batches
+   * of the batch statistics those weights produce (a fixed seed, so sampling stays deterministic).
+   */
+  private emaBatchNormStats(arch: readonly number[]): Map<string, tf.Variable> {
+    if (this.emaBn?.arch === arch.join(' ')) return this.emaBn.stats;
+    this.dropEmaBn();
+    const names = this.G.names().filter((n) => /\.(mean|var)$/.test(n) && !this.G.specs.get(n)!.trainable);
+    const sums = new Map(names.map((n) => [n, tf.zerosLike(this.G.get(n)) as tf.Tensor]));
+    const store = this.G.withWeights(this.ema!);
+    const rng = new Rng(0x5eed);
+    const batch = Math.max(this.train.genBatchSize, 64);
+    for (let b = 0; b < EMA_BN_BATCHES; b++) {
+      const ctx = trainingContext();
+      tf.tidy(() => {
+        const z = tf.tensor2d(rng.normals(batch * this.gan.latentDim), [batch, this.gan.latentDim]);
+        generate(store, this.gan, arch, z, ctx);
+        // Keep what the batch-norm layers computed: value = (1−m)·running + m·batch; recover the batch part.
+        ctx.updates.forEach((u) => tf.keep(u.value));
+      });
+      for (const u of ctx.updates) {
+        const name = this.G.nameOf(u.variable);
+        const acc = sums.get(name);
+        if (acc) {
+          const batchPart = tf.tidy(() =>
+            u.value.sub(u.variable.mul(1 - BN_MOMENTUM)).div(BN_MOMENTUM).div(EMA_BN_BATCHES),
+          );
+          sums.set(name, acc.add(batchPart));
+          acc.dispose();
+          batchPart.dispose();
+        }
+        u.value.dispose();
+      }
+    }
+    // Layers off the architecture's path keep the live statistics.
+    const onPath = new Set(generatorSpecs(this.gan, arch).map((spec) => spec.name));
+    const stats = new Map<string, tf.Variable>();
+    for (const [name, sum] of sums) {
+      stats.set(name, tf.variable(onPath.has(name) ? sum : this.G.get(name), false));
+      sum.dispose();
+    }
+    this.emaBn = { arch: arch.join(' '), stats };
+    return stats;
+  }
+
   /** Images from the generator in eval mode (running BN stats), optionally with EMA weights. */
   sample(n: number, opts: { arch?: readonly number[]; rng?: Rng; ema?: boolean } = {}): tf.Tensor4D {
-    const a = this.archOrDefault(opts.arch);
     const rng = opts.rng ?? this.rng;
-    const store = opts.ema && this.ema ? this.G.withWeights(this.ema) : this.G;
+    return tf.tidy(() =>
+      this.generateFrom(tf.tensor2d(rng.normals(n * this.gan.latentDim), [n, this.gan.latentDim]), opts),
+    );
+  }
+
+  /**
+   * G(z) for given latents: eval mode (running BN statistics) unless `training`, which uses batch
+   * statistics and leaves the running ones untouched.
+   */
+  generateFrom(
+    z: tf.Tensor2D,
+    opts: { arch?: readonly number[]; ema?: boolean; training?: boolean } = {},
+  ): tf.Tensor4D {
+    const a = this.archOrDefault(opts.arch);
+    if (z.shape[1] !== this.gan.latentDim)
+      throw new Error(`latents have ${z.shape[1]} dimensions; the generator takes ${this.gan.latentDim}`);
+    let store = this.G;
+    if (opts.ema && this.ema) {
+      const weights = new Map(this.ema);
+      if ((this.train.emaBnStats ?? 'recompute') === 'recompute')
+        for (const [name, v] of this.emaBatchNormStats(a)) weights.set(name, v);
+      store = this.G.withWeights(weights);
+    }
     return tf.tidy(() => {
-      const z = tf.tensor2d(rng.normals(n * this.gan.latentDim), [n, this.gan.latentDim]);
-      return generate(store, this.gan, a, z, evalContext());
+      const ctx = opts.training ? trainingContext() : evalContext();
+      const out = generate(store, this.gan, a, z, ctx);
+      ctx.updates.forEach((u) => u.value.dispose());
+      return out;
     });
+  }
+
+  /**
+   * Overwrites weights with given values (an import): `g` must cover every generator weight and
+   * buffer, `d` (optional) every discriminator one; names and shapes are checked.
+   */
+  assignWeights(w: { g: NamedValues[]; d?: NamedValues[]; ema?: NamedValues[] }): void {
+    const assign = (store: Map<string, tf.Variable>, values: NamedValues[], what: string, complete: boolean) => {
+      const given = new Set(values.map((v) => v.name));
+      if (complete) {
+        const missing = [...store.keys()].filter((n) => !given.has(n));
+        if (missing.length) throw new Error(`${what}: no values for ${missing.join(', ')}`);
+      }
+      for (const v of values) {
+        const target = store.get(v.name);
+        if (!target) throw new Error(`${what}: the model has no parameter ${v.name}`);
+        if (target.shape.join() !== v.shape.join())
+          throw new Error(`${what}: ${v.name} is [${v.shape}], the model's is [${target.shape}]`);
+        const t = tf.tensor(v.values, v.shape);
+        target.assign(t);
+        t.dispose();
+      }
+    };
+    assign(this.G.vars, w.g, 'generator', true);
+    if (w.d) assign(this.D.vars, w.d, 'discriminator', true);
+    if (this.ema) {
+      if (w.ema) assign(this.ema, w.ema, 'EMA generator', false);
+      else for (const [n, e] of this.ema) e.assign(this.G.get(n));
+    }
+    this.dropEmaBn();
   }
 
   save(file: string, extra: unknown = null): string {
@@ -277,7 +444,7 @@ export class GanTrainer {
       const s = ckpt.manifest.state;
       if (!s || !s.gan || !s.train || !Array.isArray(s.rng))
         throw new CheckpointError(`${file}: the manifest has no trainer state`);
-      const t = new GanTrainer(s.gan, s.train, s.stage, new Rng(0), s.arch ?? undefined);
+      const t = new GanTrainer(s.gan, s.train, s.stage, new Rng(0), s.arch ?? undefined, false);
       assignVariables(ckpt, 'g/', t.G.vars);
       assignVariables(ckpt, 'd/', t.D.vars);
       if (t.ema) assignVariables(ckpt, 'ema/', t.ema);
@@ -293,6 +460,7 @@ export class GanTrainer {
   }
 
   private disposeModels(): void {
+    this.dropEmaBn();
     this.G?.dispose();
     this.D?.dispose();
     this.gOpt?.dispose();

@@ -46,7 +46,16 @@ export function parseNpy(buf: Buffer, where: string): NpyArray {
 }
 
 export function encodeNpy(data: Float64Array, shape: number[]): Buffer {
-  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  return encodeNpyAs(data, shape, 'f8');
+}
+
+/** A float32 .npy (raw generator output, `autogan sample`). */
+export function encodeNpyFloat32(data: Float32Array, shape: number[]): Buffer {
+  return encodeNpyAs(data, shape, 'f4');
+}
+
+function encodeNpyAs(data: Float64Array | Float32Array, shape: number[], type: 'f4' | 'f8'): Buffer {
+  let header = `{'descr': '<${type}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
   const head = Buffer.alloc(10);
@@ -55,8 +64,11 @@ export function encodeNpy(data: Float64Array, shape: number[]): Buffer {
   head.writeUInt8(1, 6);
   head.writeUInt8(0, 7);
   head.writeUInt16LE(header.length, 8);
-  const body = Buffer.alloc(data.length * 8);
-  for (let i = 0; i < data.length; i++) body.writeDoubleLE(data[i], i * 8);
+  const size = type === 'f8' ? 8 : 4;
+  const body = Buffer.alloc(data.length * size);
+  for (let i = 0; i < data.length; i++)
+    if (size === 8) body.writeDoubleLE(data[i], i * 8);
+    else body.writeFloatLE(data[i], i * 4);
   return Buffer.concat([head, Buffer.from(header, 'latin1'), body]);
 }
 

@@ -47,21 +47,24 @@ export class ParamStore {
   readonly specs = new Map<string, ParamSpec>();
   private readonly id = ++storeCounter;
 
+  /**
+   * `rng` null allocates zeros instead of drawing an initialisation: for stores whose values are
+   * about to be loaded from a checkpoint.
+   */
   constructor(
     specs: ParamSpec[],
-    rng: Rng,
+    rng: Rng | null,
     private readonly overrides?: Map<string, tf.Variable>,
   ) {
     for (const spec of specs) {
       if (this.specs.has(spec.name)) throw new Error(`duplicate parameter ${spec.name}`);
       this.specs.set(spec.name, spec);
       if (overrides?.has(spec.name)) continue;
-      const values = initValues(spec, rng);
-      // Unique variable names per store: several models may live in one process.
-      this.vars.set(
-        spec.name,
-        tf.variable(tf.tensor(values, spec.shape), spec.trainable, `p${this.id}/${spec.name}`),
-      );
+      const initial = rng ? tf.tensor(initValues(spec, rng), spec.shape) : tf.zeros(spec.shape);
+      // Unique variable names per store: several models may live in one process. The variable
+      // holds its own reference to the data, so the initial tensor is freed right away.
+      this.vars.set(spec.name, tf.variable(initial, spec.trainable, `p${this.id}/${spec.name}`));
+      initial.dispose();
     }
   }
 

@@ -121,6 +121,8 @@ function newController(p: SearchParams, stage: number): Controller {
       beta2: p.train.beta2,
       entropyCoeff: p.entropyCoeff,
       baselineDecay: p.baselineDecay,
+      reinforce: p.reinforce,
+      baselineScope: p.baselineScope,
     },
     derivedSeed(p, 'controller', stage),
   );
@@ -387,6 +389,9 @@ export async function trainController(
             archs: [] as number[][],
           };
     const beams = s.beams.length ? s.beams : undefined;
+    // A fresh call (not a resumed attempt of this iteration) starts its baseline afresh, as the
+    // reference's train_controller does.
+    if (acc.step === 0 && (c.config.baselineScope ?? 'call') === 'call') c.resetBaseline();
     while (acc.step < p.controllerSteps) {
       const batch = c.sample(p.controllerBatch, beams);
       const scores: number[] = [];
@@ -413,7 +418,7 @@ export async function trainController(
       rewards: acc.rewards,
       meanReward: mean(acc.rewards),
       entropy: mean(acc.entropies),
-      baseline: c.baseline,
+      baseline: c.baseline === null ? null : c.baseline.reduce((a, b) => a + b, 0) / c.baseline.length,
     };
   } finally {
     c.dispose();

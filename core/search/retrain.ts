@@ -39,6 +39,10 @@ export interface RetrainParams {
   fidStats?: string;
   lrDecay: boolean;
   emaDecay: number;
+  /** @default true (see TrainConfig.emaWarmup) */
+  emaWarmup?: boolean;
+  /** @default 'recompute' (see TrainConfig.emaBnStats) */
+  emaBnStats?: 'recompute' | 'live';
   checkpointEvery: number;
   heartbeatTimeout: string;
   activityTimeout: string;
@@ -63,6 +67,8 @@ export function retrainInit(p: RetrainParams): { checkpoint: ArtifactRef; totalS
       ...p.train,
       reset: { window: 1, threshold: -Infinity, measure: 'std' },
       emaDecay: p.emaDecay,
+      emaWarmup: p.emaWarmup ?? true,
+      emaBnStats: p.emaBnStats ?? 'recompute',
       lrDecaySteps: p.lrDecay ? totalSteps(p) : 0,
     },
     { seed: derivedSeed(p, 'retrain', p.arch.join(',')), arch: p.arch },
