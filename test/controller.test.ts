@@ -134,10 +134,13 @@ describe('controller', function () {
     a.update(b0, [1, 2, 3, 4]);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ctrl-')), 'c.ckpt');
     a.save(file);
+    const savedBaseline = a.baseline;
+    assert.ok(savedBaseline !== null && savedBaseline.length > 0);
     const next = a.sample(4);
     const upd = a.update(next, [4, 3, 2, 1]);
+    assert.notDeepEqual(a.baseline, savedBaseline, 'the second update moves the baseline');
     const { controller: b } = Controller.load(file);
-    assert.equal(b.baseline, a.baseline === null ? null : b.baseline);
+    assert.deepEqual(b.baseline, savedBaseline);
     const nextB = b.sample(4);
     assert.deepEqual(
       nextB.map((s) => s.arch),

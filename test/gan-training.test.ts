@@ -184,9 +184,13 @@ describe('GAN training', function () {
       real.dispose();
     }
     assert.equal(fired, 2, 'fires once both windows hold 2 losses (G steps at D steps 0 and 2)');
+    const trained = t.G.get('g.l1.w').dataSync().slice();
+    assert.notDeepEqual(trained, before, 'training moved the weights');
     t.reinitialize();
     assert.equal(t.resets, 1);
-    assert.notDeepEqual(t.G.get('g.l1.w').dataSync(), before);
+    const fresh = t.G.get('g.l1.w').dataSync();
+    assert.notDeepEqual(fresh, trained, 'the trained weights are gone');
+    assert.notDeepEqual(fresh, before, 'a new draw, not the first initialisation restored');
     t.dispose();
   });
 

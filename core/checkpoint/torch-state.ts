@@ -45,7 +45,8 @@ export function readTorchState(file: string): Map<string, NpyArray> {
           `or set AUTOGAN_PYTHON to an interpreter that has them`,
       );
     }
-    if (r.status !== 0) throw new TorchStateError(r.stderr.trim() || `${file}: conversion failed (exit ${r.status})`);
+    if (r.status !== 0)
+      throw new TorchStateError(r.stderr.trim() || `${file}: conversion failed (exit ${r.status})`);
     return readNpz(out);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

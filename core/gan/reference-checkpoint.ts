@@ -38,7 +38,8 @@ export interface ImportedReference {
 function dims(g: Map<string, NpyArray>, what: string) {
   const l1 = g.get('l1.weight');
   const conv = g.get('to_rgb.2.weight');
-  if (!l1 || !conv) throw new ReferenceImportError(`${what}: no l1.weight / to_rgb.2.weight: not an AutoGAN generator`);
+  if (!l1 || !conv)
+    throw new ReferenceImportError(`${what}: no l1.weight / to_rgb.2.weight: not an AutoGAN generator`);
   const [units, latentDim] = l1.shape;
   const [channels, gfDim] = conv.shape;
   const bottomWidth = Math.round(Math.sqrt(units / gfDim));
@@ -62,7 +63,9 @@ export function importReferenceCheckpoint(file: string, opts: ReferenceCheckpoin
   let g: Map<string, NpyArray> | undefined;
   if (bare && bare.has('l1.weight')) {
     if (opts.ema)
-      throw new ReferenceImportError(`${file}: a bare state dict has no EMA weights (avg_gen_state_dict); drop --ema`);
+      throw new ReferenceImportError(
+        `${file}: a bare state dict has no EMA weights (avg_gen_state_dict); drop --ema`,
+      );
     generatorFrom = 'state dict';
     g = bare;
   } else {
@@ -93,7 +96,11 @@ export function importReferenceCheckpoint(file: string, opts: ReferenceCheckpoin
     if (!c1) throw new ReferenceImportError(`${file}: dis_state_dict has no block1.c1 weight`);
     gan.dfDim = check('df-dim', opts.dfDim, c1.shape[0]);
     gan.dSpectralNorm = dis.has('l5.weight_orig');
-    dTensors = importDiscriminator(dis, { dfDim: gan.dfDim, channels: gan.channels, cells: gan.cells }, `${file}: dis_state_dict`);
+    dTensors = importDiscriminator(
+      dis,
+      { dfDim: gan.dfDim, channels: gan.channels, cells: gan.cells },
+      `${file}: dis_state_dict`,
+    );
   }
   const used = new Set(['', 'gen_state_dict', 'avg_gen_state_dict', 'dis_state_dict']);
   const skipped = [...groups.keys()].filter((k) => !used.has(k));

@@ -81,7 +81,8 @@ class StateReader {
     for (let o = 0; o < cout; o++)
       for (let i = 0; i < cin; i++)
         for (let y = 0; y < k; y++)
-          for (let x = 0; x < k; x++) dst[((y * k + x) * cin + i) * cout + o] = src[((o * cin + i) * k + y) * k + x];
+          for (let x = 0; x < k; x++)
+            dst[((y * k + x) * cin + i) * cout + o] = src[((o * cin + i) * k + y) * k + x];
     this.put(name, [k, k, cin, cout], dst);
   }
 
@@ -92,7 +93,8 @@ class StateReader {
     for (let i = 0; i < cin; i++)
       for (let o = 0; o < cout; o++)
         for (let y = 0; y < 2; y++)
-          for (let x = 0; x < 2; x++) dst[((y * 2 + x) * cout + o) * cin + i] = src[((i * cout + o) * 2 + y) * 2 + x];
+          for (let x = 0; x < 2; x++)
+            dst[((y * 2 + x) * cout + o) * cin + i] = src[((i * cout + o) * 2 + y) * 2 + x];
     this.put(name, [2, 2, cout, cin], dst);
   }
 
@@ -191,7 +193,8 @@ function supernetCell(r: StateReader, s: number, a: CellArch, C: number): void {
       else if (m === 2) {
         deconv(r, `${ref}.skip_deconvx4.0`, `${ours}.skip_up4.0`, C);
         deconv(r, `${ref}.skip_deconvx4.1`, `${ours}.skip_up4.1`, C);
-      } else throw new ReferenceImportError(`${ref}: the reference has no skip deconvolution for scale ${2 ** m}`);
+      } else
+        throw new ReferenceImportError(`${ref}: the reference has no skip deconvolution for scale ${2 ** m}`);
     }
   }
 }
@@ -227,7 +230,9 @@ function fixedCell(r: StateReader, s: number, a: CellArch, C: number): void {
     const key = `${ref}.skip_in_ops.${i}`;
     if (!on) {
       if (r.has(`${key}.weight`))
-        throw new ReferenceImportError(`${ref}: the state dict has ${key} but the architecture has no skip-in from cell ${i}`);
+        throw new ReferenceImportError(
+          `${ref}: the state dict has ${key} but the architecture has no skip-in from cell ${i}`,
+        );
       return;
     }
     conv(r, key, `${ours}.skip${i}`, C, 1);
@@ -267,7 +272,9 @@ export function importGenerator(
       (layout === 'supernet' && /^cell\d+\./.test(k)),
   );
   if (leftovers.length)
-    throw new ReferenceImportError(`${what}: unknown key${leftovers.length > 1 ? 's' : ''} ${leftovers.join(', ')}`);
+    throw new ReferenceImportError(
+      `${what}: unknown key${leftovers.length > 1 ? 's' : ''} ${leftovers.join(', ')}`,
+    );
   return { layout, tensors: r.out };
 }
 
@@ -278,7 +285,8 @@ export function importGenerator(
 function snVector(v: Float64Array, cin: number, k: number): Float32Array {
   const out = new Float32Array(v.length);
   for (let i = 0; i < cin; i++)
-    for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) out[(y * k + x) * cin + i] = v[(i * k + y) * k + x];
+    for (let y = 0; y < k; y++)
+      for (let x = 0; x < k; x++) out[(y * k + x) * cin + i] = v[(i * k + y) * k + x];
   return out;
 }
 
@@ -326,7 +334,9 @@ export function importDiscriminator(
   } else r.linear('l5.weight', 'd.out.w', 1, ch);
   const leftovers = r.unused(() => false);
   if (leftovers.length)
-    throw new ReferenceImportError(`${what}: unknown key${leftovers.length > 1 ? 's' : ''} ${leftovers.join(', ')}`);
+    throw new ReferenceImportError(
+      `${what}: unknown key${leftovers.length > 1 ? 's' : ''} ${leftovers.join(', ')}`,
+    );
   return r.out;
 }
 
@@ -350,7 +360,9 @@ export function importController(
   });
   const leftovers = r.unused(() => false);
   if (leftovers.length)
-    throw new ReferenceImportError(`${what}: unknown key${leftovers.length > 1 ? 's' : ''} ${leftovers.join(', ')}`);
+    throw new ReferenceImportError(
+      `${what}: unknown key${leftovers.length > 1 ? 's' : ''} ${leftovers.join(', ')}`,
+    );
   return r.out;
 }
 

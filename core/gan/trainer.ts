@@ -218,11 +218,35 @@ export class GanTrainer {
     return a;
   }
 
+  /**
+   * The hinge loss of D on a real and a fake batch and its gradients by parameter name, with the
+   * spectral-norm power iterations a reference D step makes (they update u and v).
+   */
+  discriminatorGradients(
+    real: tf.Tensor4D,
+    fake: tf.Tensor4D,
+  ): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    const perForward = (this.train.snIterations ?? 'per-forward') === 'per-forward';
+    refreshSpectralNorm(this.D, this.gan, this.stage);
+    const { value, grads } = tf.variableGrads(() => {
+      const realScore = discriminate(this.D, this.gan, this.stage, real);
+      // torch's spectral_norm iterates once per training-mode forward: the fake pass sees u, v
+      // after a second iteration. (σ reads u, v into fresh tensors, so the real pass's gradient
+      // keeps the vectors it used.)
+      if (perForward) refreshSpectralNorm(this.D, this.gan, this.stage);
+      const fakeScore = discriminate(this.D, this.gan, this.stage, fake);
+      return tf.add(
+        tf.mean(tf.relu(tf.sub(1, realScore))),
+        tf.mean(tf.relu(tf.add(1, fakeScore))),
+      ) as tf.Scalar;
+    }, this.D.trainable());
+    return { loss: value, grads: named(grads) };
+  }
+
   /** One D step on `real` (and a G step when it is due). `real` must match the stage's resolution. */
   step(real: tf.Tensor4D, arch?: readonly number[]): StepResult {
     const a = this.archOrDefault(arch);
     const n = real.shape[0];
-    const dVars = this.D.trainable();
     const gCtx = trainingContext();
     const fake = tf.tidy(() => generate(this.G, this.gan, a, this.latent(n), gCtx));
     applyUpdates(gCtx);
@@ -232,24 +256,11 @@ export class GanTrainer {
         `real images are ${real.shape.slice(1).join('×')}, the generator makes ${fake.shape.slice(1).join('×')} at stage ${this.stage}`,
       );
     }
-    const perForward = (this.train.snIterations ?? 'per-forward') === 'per-forward';
-    refreshSpectralNorm(this.D, this.gan, this.stage);
     const dLr = this.currentLr(this.train.dLr);
     const dLoss = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
-        const realScore = discriminate(this.D, this.gan, this.stage, real);
-        // torch's spectral_norm iterates once per training-mode forward: the fake pass sees u, v
-        // after a second iteration. (σ reads u, v into fresh tensors, so the real pass's gradient
-        // keeps the vectors it used.)
-        if (perForward) refreshSpectralNorm(this.D, this.gan, this.stage);
-        const fakeScore = discriminate(this.D, this.gan, this.stage, fake);
-        return tf.add(
-          tf.mean(tf.relu(tf.sub(1, realScore))),
-          tf.mean(tf.relu(tf.add(1, fakeScore))),
-        ) as tf.Scalar;
-      }, dVars);
-      this.dOpt.apply((name) => this.D.get(name), named(grads), dLr);
-      return value.dataSync()[0];
+      const { loss, grads } = this.discriminatorGradients(real, fake);
+      this.dOpt.apply((name) => this.D.get(name), grads, dLr);
+      return loss.dataSync()[0];
     });
     fake.dispose();
     this.detector.pushD(dLoss);
@@ -325,7 +336,10 @@ export class GanTrainer {
         const acc = sums.get(name);
         if (acc) {
           const batchPart = tf.tidy(() =>
-            u.value.sub(u.variable.mul(1 - BN_MOMENTUM)).div(BN_MOMENTUM).div(EMA_BN_BATCHES),
+            u.value
+              .sub(u.variable.mul(1 - BN_MOMENTUM))
+              .div(BN_MOMENTUM)
+              .div(EMA_BN_BATCHES),
           );
           sums.set(name, acc.add(batchPart));
           acc.dispose();
@@ -384,7 +398,12 @@ export class GanTrainer {
    * buffer, `d` (optional) every discriminator one; names and shapes are checked.
    */
   assignWeights(w: { g: NamedValues[]; d?: NamedValues[]; ema?: NamedValues[] }): void {
-    const assign = (store: Map<string, tf.Variable>, values: NamedValues[], what: string, complete: boolean) => {
+    const assign = (
+      store: Map<string, tf.Variable>,
+      values: NamedValues[],
+      what: string,
+      complete: boolean,
+    ) => {
       const given = new Set(values.map((v) => v.name));
       if (complete) {
         const missing = [...store.keys()].filter((n) => !given.has(n));

@@ -1,10 +1,15 @@
 // Feature networks behind one interface: images in [-1, 1] → class probabilities (for IS) and pooled
-// features (for FID). A TensorFlow.js model from a path or URL (Inception-v3 for real runs), or the
-// bundled digit classifier for offline runs, the demo and tests.
+// features (for FID). The FID-standard Inception converted from the published weights
+// (`fid-inception:<dir>`, core/metrics/fid-inception/), a TensorFlow.js model from a path or URL, or
+// the bundled digit classifier for offline runs, the demo and tests.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { projectRoot } from '../paths';
+import { fidInceptionDir } from './fid-inception/ref';
+import { loadFidInception } from './fid-inception/weights';
+
+export { FID_INCEPTION_PREFIX, expandNetworkShorthand, fidInceptionOptions } from './fid-inception/ref';
 
 export interface FeatureNetwork {
   name: string;
@@ -29,9 +34,13 @@ export function quantize(images: tf.Tensor4D): tf.Tensor4D {
 }
 
 export interface TfjsNetworkOptions {
-  /** Local directory or model.json path, or an http(s) URL of model.json. */
+  /**
+   * Local directory or model.json path, or an http(s) URL of model.json; with format
+   * 'fid-inception', the directory of the converted weights.
+   */
   source: string;
-  format: 'graph' | 'layers';
+  /** 'fid-inception': the built-in FID Inception; the other fields are then fixed and ignored. */
+  format: 'graph' | 'layers' | 'fid-inception';
   /** Square input side the network expects (299 for Inception-v3). */
   inputSize: number;
   inputChannels: 1 | 3;
@@ -93,6 +102,11 @@ function adapt(images: tf.Tensor4D, o: TfjsNetworkOptions): tf.Tensor4D {
 }
 
 export async function loadTfjsNetwork(o: TfjsNetworkOptions): Promise<FeatureNetwork> {
+  // A `fid-inception:<dir>` string that reached a caller without pipeline validation (a workflow
+  // started by hand) still means the FID Inception.
+  const dir = fidInceptionDir(o);
+  if (dir !== undefined) return loadFidInception(dir);
+  if (o.format === 'fid-inception') return loadFidInception(o.source, o.name ? { name: o.name } : {});
   const io = /^https?:\/\//.test(o.source) ? o.source : fileHandler(o.source);
   const name = o.name ?? o.source;
   if (o.format === 'layers') {
@@ -153,6 +167,21 @@ export async function loadTfjsNetwork(o: TfjsNetworkOptions): Promise<FeatureNet
     },
     dispose: () => model.dispose(),
   };
+}
+
+/**
+ * A feature network by reference: 'digits', `fid-inception:<dir>`, or tfjs model options (what
+ * pipelines' `network:` and the CLI's `--network` accept).
+ */
+export function loadFeatureNetwork(ref: 'digits' | string | TfjsNetworkOptions): Promise<FeatureNetwork> {
+  if (ref === 'digits') return loadDigitClassifier();
+  if (typeof ref === 'string') {
+    const dir = fidInceptionDir(ref);
+    if (dir === undefined)
+      throw new Error(`unknown feature network "${ref}": expected digits, fid-inception:<dir> or model options`);
+    return loadFidInception(dir);
+  }
+  return loadTfjsNetwork(ref);
 }
 
 export const DIGIT_CLASSIFIER_DIR = () => path.join(projectRoot(), 'core', 'metrics', 'digit-classifier');
