@@ -67,7 +67,11 @@ export function registerModelCommands(program: Command): void {
           ...(o.ema ? { ema: true } : {}),
         });
         try {
-          r.trainer.save(o.out, { importedFrom: path.resolve(file), layout: r.layout, generator: r.generatorFrom });
+          r.trainer.save(o.out, {
+            importedFrom: path.resolve(file),
+            layout: r.layout,
+            generator: r.generatorFrom,
+          });
         } finally {
           r.trainer.dispose();
         }
@@ -99,24 +103,40 @@ export function registerModelCommands(program: Command): void {
     .action(
       async (
         file: string,
-        o: { arch?: string; ema?: boolean; latents?: string; n?: number; seed: number; batchSize: number; out: string },
+        o: {
+          arch?: string;
+          ema?: boolean;
+          latents?: string;
+          n?: number;
+          seed: number;
+          batchSize: number;
+          out: string;
+        },
       ) => {
-        if (!o.latents === !o.n) throw new CliExit(2, 'autogan sample: give either --latents <z.npy> or --n <N>');
+        if (!o.latents === !o.n)
+          throw new CliExit(2, 'autogan sample: give either --latents <z.npy> or --n <N>');
         await selectBackend('auto');
         const { trainer } = GanTrainer.load(file);
         try {
           if (o.ema && !trainer.ema)
-            throw new CliExit(2, `autogan sample: ${file} has no EMA weights (only retrained checkpoints do)`);
+            throw new CliExit(
+              2,
+              `autogan sample: ${file} has no EMA weights (only retrained checkpoints do)`,
+            );
           const arch = o.arch ? archArgument(o.arch) : undefined;
           if (!trainer.arch && !arch)
             throw new CliExit(2, `autogan sample: ${file} is a supernet checkpoint; give --arch`);
-          if (arch && !trainer.arch && trainer.stage !== (arch.length - 4) / 5) trainer.setStage((arch.length - 4) / 5);
+          if (arch && !trainer.arch && trainer.stage !== (arch.length - 4) / 5)
+            trainer.setStage((arch.length - 4) / 5);
           const latent = trainer.gan.latentDim;
           let z: Float32Array;
           if (o.latents) {
             const a = parseNpy(fs.readFileSync(o.latents), o.latents);
             if (a.shape.length !== 2 || a.shape[1] !== latent)
-              throw new CliExit(2, `autogan sample: ${o.latents} has shape (${a.shape}); expected (N, ${latent})`);
+              throw new CliExit(
+                2,
+                `autogan sample: ${o.latents} has shape (${a.shape}); expected (N, ${latent})`,
+              );
             z = Float32Array.from(a.data);
           } else z = new Rng(o.seed).normals(o.n! * latent);
           const n = z.length / latent;
