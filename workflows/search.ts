@@ -265,7 +265,13 @@ export async function autoganSearch(input: SearchWorkflowInput | StepInput): Pro
   phase = 'derive';
   let topK: SearchResult['topK'];
   if (p.mode === 'random' && !p.weightSharing) {
-    topK = [...state.children].sort((a, b) => b.score - a.score).slice(0, p.topK);
+    // Only children of the final stage are whole generators; an earlier, shallower child's score
+    // (at a lower resolution) does not compete with them.
+    const finalLength = 4 + 5 * state.stage;
+    topK = state.children
+      .filter((c) => c.arch.length === finalLength)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, p.topK);
   } else {
     const d = await timed(() => heavy.searchDerive(p, refs(), p.candidates, p.topK));
     topK = d.topK;

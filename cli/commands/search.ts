@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { parseArchText } from '../../core/arch/encoding';
 import { loadPipeline } from '../../pipeline/load';
+import type { Plan, PlanStep } from '../../pipeline/plan';
+import { CliExit } from '../exit';
 import { connectClient } from '../../runtime/connection';
 import type { SearchState } from '../../workflows/search';
 import { targetFrom, withConnectionOptions } from './connection-options';
@@ -84,7 +86,9 @@ export function registerSearchCommands(program: Command): void {
       .option('--retrain <vector>', 'architecture to retrain, e.g. "0 1 0 1 1 1 1 1 1"')
       .option('--evaluate <checkpoint>', 'artifact reference (<sha256>.ckpt) of a generator to evaluate')
       .option('--iterations <n>', 'generator iterations for --retrain', (v) => Number(v), 50000)
-      .option('--images <n>', 'images for --evaluate', (v) => Number(v), 50000)
+      .option('--images <n>', "images for --evaluate (default: the pipeline's evaluate step's)", (v) =>
+        Number(v),
+      )
       .option('--cron <expr>', 'cron expression, e.g. "0 3 * * *"')
       .option('--every <duration>', 'interval, e.g. 12h')
       .option(
@@ -145,29 +149,7 @@ export function registerSearchCommands(program: Command): void {
               {
                 ...plan,
                 name: `${plan.name}-evaluate`,
-                steps: [
-                  {
-                    id: 'evaluate',
-                    uses: 'autogan.evaluate',
-                    needs: [],
-                    with: {
-                      models: [{ arch: [], label: id, checkpoint: o.evaluate }],
-                      images: o.images,
-                      evalBatchSize: 100,
-                      network: 'digits',
-                    },
-                    retry: {
-                      maximumAttempts: 3,
-                      initialInterval: '1s',
-                      backoffCoefficient: 2,
-                      maximumInterval: '1m',
-                    },
-                    timeout: { startToClose: '24h', heartbeat: '5m' },
-                    taskQueue: plan.spec.taskQueues.gpu,
-                    execution: 'activity',
-                    target: 'evaluateStep',
-                  },
-                ],
+                steps: [evaluationStep(plan, id, o.evaluate!, o.images)],
               },
             ],
           };
@@ -216,4 +198,27 @@ export function registerSearchCommands(program: Command): void {
       await client.connection.close();
     }
   });
+}
+
+/**
+ * The scheduled evaluation of a checkpoint: the pipeline's own `autogan.evaluate` step (its network,
+ * statistics, batch size, retry and timeouts) applied to that checkpoint.
+ */
+function evaluationStep(plan: Plan, id: string, checkpoint: string, images?: number): PlanStep {
+  const step = plan.steps.find((s) => s.uses === 'autogan.evaluate');
+  if (!step)
+    throw new CliExit(
+      2,
+      `autogan schedule: ${plan.name} has no autogan.evaluate step to take the feature network and settings from; add one`,
+    );
+  return {
+    ...step,
+    id: 'evaluate',
+    needs: [],
+    with: {
+      ...step.with,
+      models: [{ arch: [], label: id, checkpoint }],
+      ...(images ? { images } : {}),
+    },
+  };
 }

@@ -86,6 +86,8 @@ export function network(ref: NetworkRef): Promise<FeatureNetwork> {
   if (!n) {
     n = ref === 'digits' ? loadDigitClassifier() : loadTfjsNetwork(ref);
     networks.set(key, n);
+    // A failed load is not cached: the next attempt (e.g. after the file appears) tries again.
+    n.catch(() => networks.delete(key));
   }
   return n;
 }
@@ -305,8 +307,12 @@ export async function realStats(
 ): Promise<GaussianStats> {
   if (p.fidStats) return readStatsNpz(p.fidStats);
   const size = imageSizeAt(p.gan, stage);
+  const ds = openDataset(p.dataset);
+  const n = Math.min(ds.count, p.datasetLimit ?? ds.count, Math.max(p.rewardImages, 2));
+  // Everything the statistics depend on, the image count included (a 200-image estimate is not a
+  // 5,000-image one).
   const key = createHash('sha256')
-    .update(JSON.stringify([p.dataset, size, p.network, p.datasetLimit ?? null]))
+    .update(JSON.stringify([p.dataset, size, p.network, p.datasetLimit ?? null, n]))
     .digest('hex')
     .slice(0, 16);
   const cached = realStatsCache.get(key);
@@ -318,8 +324,6 @@ export async function realStats(
     return st;
   }
   const net = await network(p.network);
-  const ds = openDataset(p.dataset);
-  const n = Math.min(ds.count, p.datasetLimit ?? ds.count, Math.max(p.rewardImages, 2));
   const ev = await evaluateImages(net, datasetSource(ds, size), {
     images: n,
     batchSize: p.evalBatchSize,
