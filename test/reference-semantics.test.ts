@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { readTorchState } from '../core/checkpoint/torch-state';
 import { Controller } from '../core/controller/controller';
 import { GanTrainer } from '../core/gan/trainer';
 import { Adam } from '../core/nn/adam';
@@ -192,5 +193,20 @@ describe('reference semantics and model hygiene', () => {
       (e: Error & { stderr?: string }) => /batch norm/.test(String(e.stderr)),
     );
     assert.ok(!fs.existsSync(path.join(dir, 'c.ckpt')), 'nothing written on failure');
+  });
+
+  it('a .pth without a usable Python names what to install; a missing file is named', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'x.pth');
+    fs.writeFileSync(file, 'not really a pickle');
+    const saved = process.env.AUTOGAN_PYTHON;
+    process.env.AUTOGAN_PYTHON = path.join(dir, 'no-such-python');
+    try {
+      assert.throws(() => readTorchState(file), /pip install torch numpy/);
+    } finally {
+      if (saved === undefined) delete process.env.AUTOGAN_PYTHON;
+      else process.env.AUTOGAN_PYTHON = saved;
+    }
+    assert.throws(() => readTorchState(path.join(dir, 'missing.pth')), /missing\.pth does not exist/);
   });
 });
