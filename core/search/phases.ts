@@ -483,7 +483,6 @@ export async function grow(
   s: SearchRefs,
   hooks: Hooks = noHooks,
 ): Promise<DeriveResult & { controller: ArtifactRef | null; supernet: ArtifactRef; stage: number }> {
-  const from = s.stage;
   const to = stageAt(p, s.iteration);
   const d =
     p.mode === 'random'
@@ -500,7 +499,6 @@ export async function grow(
     controller = saveController(p, c);
     c.dispose();
   }
-  void from;
   return { ...d, controller, supernet, stage: to };
 }
 
