@@ -2,7 +2,14 @@ import type { Command } from 'commander';
 import { parseBackendPreference } from '../../core/backend';
 import { connectWorker } from '../../runtime/connection';
 import { createWorker } from '../../runtime/worker';
+import { CliExit } from '../exit';
 import { targetFrom, withConnectionOptions } from './connection-options';
+
+/** What `--kind` means when --queue / --concurrency are not given (the pipeline's default queues). */
+export const WORKER_KINDS: Record<string, { queue: string; concurrency: number }> = {
+  control: { queue: 'autogan-control', concurrency: 8 },
+  gpu: { queue: 'autogan-gpu', concurrency: 1 },
+};
 
 export function registerWorkerCommands(program: Command): void {
   withConnectionOptions(
@@ -27,19 +34,24 @@ export function registerWorkerCommands(program: Command): void {
       ),
   ).action(
     async (opts: {
-      queue: string;
-      concurrency: number;
+      kind: string;
+      queue?: string;
+      concurrency?: number;
       backend: string;
       address?: string;
       namespace?: string;
     }) => {
+      const kind = WORKER_KINDS[opts.kind];
+      if (!kind) throw new CliExit(2, `autogan worker: --kind is "${opts.kind}"; expected control or gpu`);
+      if (opts.concurrency !== undefined && !(Number.isInteger(opts.concurrency) && opts.concurrency >= 1))
+        throw new CliExit(2, `autogan worker: --concurrency must be a positive integer`);
       const target = targetFrom(opts);
       const connection = await connectWorker(target);
       const { worker } = await createWorker({
         connection,
         namespace: target.namespace,
-        taskQueue: opts.queue,
-        maxConcurrentActivities: opts.concurrency,
+        taskQueue: opts.queue ?? kind.queue,
+        maxConcurrentActivities: opts.concurrency ?? kind.concurrency,
         backend: parseBackendPreference(opts.backend),
       });
       console.error(`[autogan] connected to ${target.address}; Ctrl-C stops after running activities finish`);
