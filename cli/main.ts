@@ -1,6 +1,7 @@
 // The `autogan` command. Each subcommand lives in cli/commands/; this file only wires them up.
 import { Command } from 'commander';
 import { registerArchCommands } from './commands/arch';
+import { registerConvertCommands } from './commands/convert';
 import { registerMetricsCommands } from './commands/metrics';
 import { registerModelCommands } from './commands/model';
 import { registerPipelineCommands } from './commands/pipeline';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerArchCommands(program);
   registerMetricsCommands(program);
+  registerConvertCommands(program);
   registerModelCommands(program);
   return program;
 }

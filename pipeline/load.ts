@@ -6,6 +6,7 @@ import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020'
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { projectRoot } from '../core/paths';
 import { FILE_DATASETS } from '../core/datasets';
+import { expandNetworkShorthand } from '../core/metrics/fid-inception/ref';
 import { stepType, stepTypes } from '../steps/registry';
 import { findTemplates, isTemplate, parseExpression } from './templates';
 import { formatPath, positionOf, type JsonPath } from './positions';
@@ -56,6 +57,7 @@ function schemaValidator(file: string): ValidateFunction {
 export function validateStepWith(uses: string, value: Record<string, unknown>): ErrorObject[] {
   const def = stepType(uses);
   if (!def) throw new Error(`unknown step type ${uses}`);
+  expandNetworkShorthand(value); // `network: fid-inception:<dir>` → its options object
   const v = schemaValidator(`steps/${def.schema}`);
   return v(value) ? [] : [...(v.errors ?? [])];
 }

@@ -22,7 +22,15 @@ export type NetworkRef = 'digits' | Omit<TfjsNetworkOptions, 'name'>;
 /** The training settings a search or a retrain takes (the rest of TrainConfig is derived). */
 export type TrainSettings = Pick<
   TrainConfig,
-  'gLr' | 'dLr' | 'beta1' | 'beta2' | 'nCritic' | 'genBatchSize' | 'disBatchSize' | 'snIterations' | 'adamOffPath'
+  | 'gLr'
+  | 'dLr'
+  | 'beta1'
+  | 'beta2'
+  | 'nCritic'
+  | 'genBatchSize'
+  | 'disBatchSize'
+  | 'snIterations'
+  | 'adamOffPath'
 >;
 
 export interface SearchParams {

@@ -2,7 +2,13 @@ import type { Command } from 'commander';
 import { selectBackend } from '../../core/backend';
 import { parseArchText } from '../../core/arch/encoding';
 import { evaluateImages } from '../../core/metrics/evaluate';
-import { loadDigitClassifier, loadTfjsNetwork, type FeatureNetwork } from '../../core/metrics/features';
+import {
+  FID_INCEPTION_PREFIX,
+  loadDigitClassifier,
+  loadFeatureNetwork,
+  loadTfjsNetwork,
+  type FeatureNetwork,
+} from '../../core/metrics/features';
 import { frechetDistance, type GaussianStats } from '../../core/metrics/fid';
 import { writeStatsNpz } from '../../core/metrics/npz';
 import { disposeSource, openSource, type Source } from '../../core/metrics/sources';
@@ -26,8 +32,9 @@ interface NetOpts {
 function withNetworkOptions(cmd: Command): Command {
   return cmd
     .option(
-      '--network <digits|path|url>',
-      'feature network: the bundled digit classifier, or a tfjs model (Inception-v3)',
+      '--network <digits|fid-inception:dir|path|url>',
+      'feature network: the bundled digit classifier, the FID-standard Inception converted with ' +
+        '`autogan convert fid-inception` (fid-inception:<dir>; published IS/FID numbers use it), or a tfjs model',
       'digits',
     )
     .option('--network-format <graph|layers>', 'tfjs model format', 'graph')
@@ -55,6 +62,8 @@ function withNetworkOptions(cmd: Command): Command {
 async function network(o: NetOpts): Promise<FeatureNetwork> {
   await selectBackend('auto');
   if (o.network === 'digits') return loadDigitClassifier();
+  // Fixed input size, range and nodes: the --input-*/--*-node options do not apply to it.
+  if (o.network.startsWith(FID_INCEPTION_PREFIX)) return loadFeatureNetwork(o.network);
   if (!o.featuresNode)
     throw new Error(
       '--features-node is required with a tfjs model (e.g. the pool_3 / avg_pool node of Inception-v3)',

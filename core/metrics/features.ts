@@ -178,7 +178,9 @@ export function loadFeatureNetwork(ref: 'digits' | string | TfjsNetworkOptions):
   if (typeof ref === 'string') {
     const dir = fidInceptionDir(ref);
     if (dir === undefined)
-      throw new Error(`unknown feature network "${ref}": expected digits, fid-inception:<dir> or model options`);
+      throw new Error(
+        `unknown feature network "${ref}": expected digits, fid-inception:<dir> or model options`,
+      );
     return loadFidInception(dir);
   }
   return loadTfjsNetwork(ref);

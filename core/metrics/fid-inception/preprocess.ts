@@ -40,7 +40,8 @@ export function networkInputFromPixels(pixels: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
     let x = tf.cast(pixels, 'float32') as tf.Tensor4D;
     if (x.shape[3] === 1) x = tf.tile(x, [1, 1, 1, 3]);
-    else if (x.shape[3] !== 3) throw new Error(`fid-inception: images need 1 or 3 channels, got ${x.shape[3]}`);
+    else if (x.shape[3] !== 3)
+      throw new Error(`fid-inception: images need 1 or 3 channels, got ${x.shape[3]}`);
     x = resizeBilinearTf1Legacy(x, INPUT_SIZE, INPUT_SIZE);
     return tf.div(tf.sub(x, 128), 128) as tf.Tensor4D;
   });

@@ -7,7 +7,9 @@ export const FID_INCEPTION_PREFIX = 'fid-inception:';
 
 /** The directory of a `fid-inception:<dir>` reference, or undefined for anything else. */
 export function fidInceptionDir(ref: unknown): string | undefined {
-  return typeof ref === 'string' && ref.startsWith(FID_INCEPTION_PREFIX) && ref.length > FID_INCEPTION_PREFIX.length
+  return typeof ref === 'string' &&
+    ref.startsWith(FID_INCEPTION_PREFIX) &&
+    ref.length > FID_INCEPTION_PREFIX.length
     ? ref.slice(FID_INCEPTION_PREFIX.length)
     : undefined;
 }

@@ -51,7 +51,10 @@ export function saveFidInceptionWeights(
 }
 
 /** Reads converted weights back as a state dict (hashes, names and shapes checked). */
-export function readFidInceptionWeights(dirOrFile: string): { state: StateDict; provenance: FidInceptionProvenance } {
+export function readFidInceptionWeights(dirOrFile: string): {
+  state: StateDict;
+  provenance: FidInceptionProvenance;
+} {
   const file = weightsFile(dirOrFile);
   if (!fs.existsSync(file)) {
     throw new Error(
@@ -73,7 +76,10 @@ export function readFidInceptionWeights(dirOrFile: string): { state: StateDict; 
 }
 
 /** The network from converted weights (`fid-inception:<dir>`). */
-export async function loadFidInception(dirOrFile: string, o: FidInceptionOptions = {}): Promise<FidInception> {
+export async function loadFidInception(
+  dirOrFile: string,
+  o: FidInceptionOptions = {},
+): Promise<FidInception> {
   const { state } = readFidInceptionWeights(dirOrFile);
   return FidInception.fromStateDict(state, { name: `fid-inception:${dirOrFile}`, ...o });
 }
