@@ -1,11 +1,28 @@
-// Lint rules. Workflow code is replayed by Temporal and must stay deterministic: it may not
-// import Node built-ins, tfjs, or the ML core (which reaches both).
+// Lint rules. Imports point downward only (README, "Layers"):
+//   cli → runtime → workflows / activities → services → pipeline, steps → core
+// Each layer below gets a deny-list of the layers above it (type-only imports of shapes are fine).
+// Workflow code is replayed by Temporal and must stay deterministic: it may not import Node
+// built-ins or tfjs, and its value imports come from an allow-list of pure modules.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+
+/** A no-restricted-imports rule that forbids the given top-level folders (type imports allowed). */
+const forbid = (layer, folders) => [
+  'error',
+  {
+    patterns: [
+      {
+        group: folders.map((f) => `**/${f}/**`),
+        message: `${layer} sits below ${folders.join(', ')}: imports point downward only (README, "Layers").`,
+        allowTypeImports: true,
+      },
+    ],
+  },
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.autogan/**', 'runs/**', 'scratch/**'] },
@@ -22,17 +39,84 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    files: ['core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': forbid('core/ (the ML library)', [
+        'services',
+        'pipeline',
+        'steps',
+        'workflows',
+        'activities',
+        'runtime',
+        'server',
+        'cli',
+      ]),
+    },
+  },
+  {
+    files: ['services/**/*.ts'],
+    rules: {
+      'no-restricted-imports': forbid('services/', [
+        'steps',
+        'workflows',
+        'activities',
+        'runtime',
+        'server',
+        'cli',
+      ]),
+    },
+  },
+  {
+    files: ['pipeline/**/*.ts', 'steps/**/*.ts'],
+    rules: {
+      'no-restricted-imports': forbid('pipeline/ and steps/', [
+        'services',
+        'workflows',
+        'activities',
+        'runtime',
+        'server',
+        'cli',
+      ]),
+    },
+  },
+  {
+    files: ['activities/**/*.ts'],
+    rules: { 'no-restricted-imports': forbid('activities/', ['workflows', 'runtime', 'server', 'cli']) },
+  },
+  {
+    files: ['runtime/**/*.ts', 'server/**/*.ts'],
+    rules: { 'no-restricted-imports': forbid('runtime/ and server/', ['cli']) },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code must not use Node built-ins.' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflow code must not use Node built-ins.',
+          })),
           patterns: [
-            { group: ['@tensorflow/*'], message: 'Workflow code must not use tfjs: run tensors in activities.' },
             {
-              group: ['**/core/**', '**/activities/**', '**/server/**', '**/runtime/**', '**/cli/**'],
-              message: 'Workflow code may only import deterministic modules (type-only imports are fine).',
+              group: ['@tensorflow/*'],
+              message: 'Workflow code must not use tfjs: run tensors in activities.',
+            },
+            {
+              // The allow-list: workflow code, the SDK, and the pure pipeline modules (plain data and
+              // functions, no I/O). Everything else only as `import type`.
+              group: [
+                '../*',
+                '!../workflows',
+                '!../pipeline',
+                '../pipeline/*',
+                '!../pipeline/plan',
+                '!../pipeline/templates',
+                '!../pipeline/search-params',
+                '!../pipeline/retrain-params',
+              ],
+              message:
+                'Workflow code may only import workflows/, pipeline/plan, pipeline/templates, pipeline/search-params and pipeline/retrain-params (type-only imports are fine).',
               allowTypeImports: true,
             },
           ],
@@ -43,7 +127,10 @@ export default tseslint.config(
         { name: 'Date', message: 'Use workflow time (Date is replaced by Temporal, but keep it explicit).' },
         { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
       ],
-      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'No randomness in workflows.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'No randomness in workflows.' },
+      ],
     },
   },
 );

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { Hooks } from '../core/search/phases';
+import type { Hooks } from '../services/search';
 
 /** Heartbeat at most this often (plus whenever a new checkpoint exists). */
 export const HEARTBEAT_INTERVAL_MS = Number(process.env.AUTOGAN_HEARTBEAT_MS ?? 5000);

@@ -1,8 +1,8 @@
-// Thin Temporal adapters over core/search/phases: backend, heartbeats, non-retryable bad input.
+// Thin Temporal adapters over services/search: backend, heartbeats, non-retryable bad input.
 import { useBackend } from '../core/backend';
 import { writeFileAtomic } from '../core/atomic-write';
 import { runDir } from '../core/artifacts';
-import * as phases from '../core/search/phases';
+import * as phases from '../services/search';
 import { validateStepWith } from '../pipeline/load';
 import type { SearchParams } from '../pipeline/search-params';
 import { asNonRetryable, badInput } from './errors';

@@ -38,7 +38,7 @@ export const DEFAULT_RETRAIN = {
   activityTimeout: '24h',
 };
 
-/** RetrainParams (core/search/retrain.ts) from a pipeline step input; defaults filled. */
+/** RetrainParams (services/retrain.ts) from a pipeline step input; defaults filled. */
 export function retrainParamsOf(input: StepInput) {
   const w = input.with as Record<string, unknown> & {
     arch: number[];

@@ -9,7 +9,7 @@ import {
   trainController,
   trainShared,
   type SearchRefs,
-} from '../core/search/phases';
+} from '../services/search';
 import { loadPipeline } from '../pipeline/load';
 import { stageAt, withSearchDefaults, type SearchParams } from '../pipeline/search-params';
 import { tinySearch } from './helpers/search-params';

@@ -3,7 +3,7 @@
 // and saving sample grids along the way. Children of a pipeline's forEach spread over GPU workers.
 import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
 import type * as activities from '../activities/retrain';
-import type { RetrainParams } from '../core/search/retrain';
+import type { RetrainParams } from '../services/retrain';
 import type { StepInput } from '../pipeline/plan';
 import { retrainParamsOf } from '../pipeline/retrain-params';
 import { trainingActivityOptions } from './training-options';

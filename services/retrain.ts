@@ -1,18 +1,18 @@
 // Retraining a derived architecture from scratch (the paper's final step), in chunks that an
 // activity runs and checkpoints, with periodic IS/FID evaluation and sample grids.
 import * as path from 'node:path';
-import { getArtifact, putArtifact, runDir, type ArtifactRef } from '../artifacts';
-import { BatchLoader, type LoaderState } from '../datasets/loader';
-import { openDataset } from '../datasets';
-import { imageSizeAt, type GanConfig } from '../gan/config';
-import { DEFAULT_TRAIN, GanTrainer } from '../gan/trainer';
-import { evaluateImages, type ImageSource } from '../metrics/evaluate';
-import { frechetDistance } from '../metrics/fid';
-import { saveGrid } from '../metrics/grid';
-import { Rng } from '../rng';
-import type { DatasetRef } from '../../pipeline/plan';
-import type { NetworkRef, TrainSettings } from '../../pipeline/search-params';
-import { derivedSeed, network, noHooks, realStats, type Hooks } from './phases';
+import { getArtifact, putArtifact, runDir, type ArtifactRef } from '../core/artifacts';
+import { BatchLoader, type LoaderState } from '../core/datasets/loader';
+import { openDataset } from '../core/datasets';
+import { imageSizeAt, type GanConfig } from '../core/gan/config';
+import { DEFAULT_TRAIN, GanTrainer } from '../core/gan/trainer';
+import { evaluateImages, type ImageSource } from '../core/metrics/evaluate';
+import { frechetDistance } from '../core/metrics/fid';
+import { saveGrid } from '../core/metrics/grid';
+import { Rng } from '../core/rng';
+import type { DatasetRef } from '../pipeline/plan';
+import type { NetworkRef, TrainSettings } from '../pipeline/search-params';
+import { derivedSeed, network, noHooks, realStats, type Hooks } from './search';
 
 export interface RetrainParams {
   arch: number[];

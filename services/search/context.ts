@@ -1,0 +1,115 @@
+// What every phase of the search shares: progress hooks, the references a phase works on, the
+// search's model configs and seeds, and loading/saving the supernet and controller checkpoints.
+import { createHash } from 'node:crypto';
+import { getArtifact, putArtifact, type ArtifactRef } from '../../core/artifacts';
+import { Controller, type Beam } from '../../core/controller/controller';
+import { openDataset } from '../../core/datasets';
+import { BatchLoader, type LoaderState } from '../../core/datasets/loader';
+import { imageSizeAt, type GanConfig } from '../../core/gan/config';
+import { DEFAULT_TRAIN, GanTrainer, type TrainConfig } from '../../core/gan/trainer';
+import { type RngState } from '../../core/rng';
+import { type SearchParams } from '../../pipeline/search-params';
+
+export interface Hooks {
+  /** Reports progress; `ref` is the newest checkpoint of this phase, from which a retry resumes. */
+  progress(p: { step: number; total: number; ref?: ArtifactRef }): void;
+  /** Where a retried attempt resumes. */
+  resumeFrom?: { step: number; ref: ArtifactRef };
+  /** Lets the event loop run (heartbeats) between steps. */
+  breathe(): Promise<void>;
+}
+
+export const noHooks: Hooks = {
+  progress: () => undefined,
+  breathe: () => new Promise((r) => setImmediate(r)),
+};
+
+export interface SearchRefs {
+  supernet: ArtifactRef;
+  controller: ArtifactRef | null;
+  beams: Beam[];
+  stage: number;
+  iteration: number;
+}
+
+export interface SupernetExtra {
+  loader: LoaderState | null;
+  sampler: RngState;
+  /** Progress inside a shared-training activity (for resume). */
+  phase?: { iteration: number; step: number; dSum: number; gSum: number; dCount: number; gCount: number };
+}
+
+export interface ControllerExtra {
+  phase?: { iteration: number; step: number; rewards: number[]; entropies: number[]; archs: number[][] };
+}
+
+export function ganConfig(p: SearchParams): GanConfig {
+  return { ...p.gan };
+}
+
+export function trainConfig(p: SearchParams): TrainConfig {
+  return {
+    ...DEFAULT_TRAIN,
+    ...p.train,
+    reset: {
+      window: p.dynamicReset.window,
+      threshold: p.dynamicReset.enabled ? p.dynamicReset.threshold : -Infinity,
+      measure: p.dynamicReset.measure,
+    },
+  };
+}
+
+/** A deterministic seed for a named purpose (scoring, controllers) from the search seed. */
+export function derivedSeed(p: Pick<SearchParams, 'seed'>, ...parts: Array<string | number>): number {
+  return createHash('sha256')
+    .update(JSON.stringify([p.seed, ...parts]))
+    .digest()
+    .readUInt32LE(0);
+}
+
+export function loaderFor(p: SearchParams, stage: number, state: LoaderState | null): BatchLoader {
+  const ds = openDataset(p.dataset);
+  const opts = {
+    batchSize: p.train.disBatchSize,
+    imageSize: imageSizeAt(p.gan, stage),
+    channels: p.gan.channels,
+    ...(p.datasetLimit ? { limit: p.datasetLimit } : {}),
+  };
+  return new BatchLoader(ds, opts, state ?? derivedSeed(p, 'data'));
+}
+
+export function saveTrainer(p: SearchParams, t: GanTrainer, extra: SupernetExtra): ArtifactRef {
+  return putArtifact(p.artifacts, 'ckpt', (f) => t.save(f, extra));
+}
+
+export function loadTrainer(p: SearchParams, ref: ArtifactRef): { t: GanTrainer; extra: SupernetExtra } {
+  const { trainer, extra } = GanTrainer.load(getArtifact(p.artifacts, ref));
+  return { t: trainer, extra: extra as SupernetExtra };
+}
+
+export function newController(p: SearchParams, stage: number): Controller {
+  const cells = p.mode === 'single-level' ? Array.from({ length: p.gan.cells }, (_, i) => i) : [stage];
+  return Controller.create(
+    {
+      cells,
+      hiddenSize: p.hiddenSize,
+      lr: p.ctrlLr,
+      beta1: p.train.beta1,
+      beta2: p.train.beta2,
+      entropyCoeff: p.entropyCoeff,
+      baselineDecay: p.baselineDecay,
+      reinforce: p.reinforce,
+      baselineScope: p.baselineScope,
+    },
+    derivedSeed(p, 'controller', stage),
+  );
+}
+
+export function saveController(p: SearchParams, c: Controller, extra: ControllerExtra = {}): ArtifactRef {
+  return putArtifact(p.artifacts, 'ckpt', (f) => c.save(f, extra));
+}
+
+export function loadController(p: SearchParams, ref: ArtifactRef): { c: Controller; extra: ControllerExtra } {
+  const { controller, extra } = Controller.load(getArtifact(p.artifacts, ref));
+  return { c: controller, extra: (extra ?? {}) as ControllerExtra };
+}

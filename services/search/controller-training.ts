@@ -1,0 +1,81 @@
+// Training the controller with REINFORCE for one search iteration (Algorithm 1, line 4).
+import { type ArtifactRef } from '../../core/artifacts';
+import { type SearchParams } from '../../pipeline/search-params';
+import {
+  derivedSeed,
+  loadController,
+  loadTrainer,
+  noHooks,
+  saveController,
+  type Hooks,
+  type SearchRefs,
+} from './context';
+import { scoreArch } from './scoring';
+
+export interface ControllerResult {
+  controller: ArtifactRef;
+  archs: number[][];
+  rewards: number[];
+  meanReward: number;
+  entropy: number;
+  baseline: number | null;
+}
+
+export async function trainController(
+  p: SearchParams,
+  s: SearchRefs,
+  hooks: Hooks = noHooks,
+): Promise<ControllerResult> {
+  if (!s.controller) throw new Error('this search has no controller (random search)');
+  const resume = hooks.resumeFrom;
+  const { c, extra } = loadController(p, resume?.ref ?? s.controller);
+  const { t } = loadTrainer(p, s.supernet);
+  try {
+    if (t.stage !== s.stage) t.setStage(s.stage);
+    const acc =
+      resume && extra.phase?.iteration === s.iteration
+        ? extra.phase
+        : {
+            iteration: s.iteration,
+            step: 0,
+            rewards: [] as number[],
+            entropies: [] as number[],
+            archs: [] as number[][],
+          };
+    const beams = s.beams.length ? s.beams : undefined;
+    // A fresh call (not a resumed attempt of this iteration) starts its baseline afresh, as the
+    // reference's train_controller does.
+    if (acc.step === 0 && (c.config.baselineScope ?? 'call') === 'call') c.resetBaseline();
+    while (acc.step < p.controllerSteps) {
+      const batch = c.sample(p.controllerBatch, beams);
+      const scores: number[] = [];
+      for (const [k, smp] of batch.entries()) {
+        scores.push(
+          await scoreArch(p, t, smp.arch, s.stage, derivedSeed(p, 'reward', s.iteration, acc.step, k)),
+        );
+        await hooks.breathe();
+      }
+      const u = c.update(batch, scores, beams);
+      acc.step++;
+      acc.rewards.push(...u.rewards);
+      acc.entropies.push(u.meanEntropy);
+      acc.archs.push(...batch.map((b) => b.arch));
+      const ref = saveController(p, c, { phase: { ...acc } });
+      hooks.progress({ step: acc.step, total: p.controllerSteps, ref });
+      await hooks.breathe();
+    }
+    const controller = saveController(p, c);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    return {
+      controller,
+      archs: acc.archs,
+      rewards: acc.rewards,
+      meanReward: mean(acc.rewards),
+      entropy: mean(acc.entropies),
+      baseline: c.baseline === null ? null : c.baseline.reduce((a, b) => a + b, 0) / c.baseline.length,
+    };
+  } finally {
+    c.dispose();
+    t.dispose();
+  }
+}

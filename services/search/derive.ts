@@ -1,0 +1,55 @@
+// Deriving architectures: sample M candidates from the policy (or uniformly), score each on the
+// supernet, keep the top K with their LSTM states (the next stage's beams).
+import { randomArch } from '../../core/arch/encoding';
+import { type Beam } from '../../core/controller/controller';
+import { Rng } from '../../core/rng';
+import { type SearchParams } from '../../pipeline/search-params';
+import { derivedSeed, loadController, loadTrainer, noHooks, type Hooks, type SearchRefs } from './context';
+import { scoreArch } from './scoring';
+
+export interface DeriveResult {
+  topK: Array<{ arch: number[]; score: number }>;
+  beams: Beam[];
+  candidates: Array<{ arch: number[]; score: number }>;
+}
+
+/** Samples M candidates from the policy (or uniformly), scores each on the supernet, keeps the top K. */
+export async function derive(
+  p: SearchParams,
+  s: SearchRefs,
+  m: number,
+  k: number,
+  hooks: Hooks = noHooks,
+): Promise<DeriveResult> {
+  const { t } = loadTrainer(p, s.supernet);
+  const ctrl = s.controller ? loadController(p, s.controller).c : null;
+  try {
+    if (t.stage !== s.stage) t.setStage(s.stage);
+    let done = 0;
+    const score = async (arch: number[]) => {
+      const v = await scoreArch(p, t, arch, s.stage, derivedSeed(p, 'derive', s.iteration, done));
+      hooks.progress({ step: ++done, total: m });
+      await hooks.breathe();
+      return v;
+    };
+    if (!ctrl) {
+      const rng = new Rng(derivedSeed(p, 'random-derive', s.iteration));
+      const candidates = [];
+      for (let i = 0; i < m; i++) {
+        const arch = randomArch(s.stage, rng);
+        candidates.push({ arch, score: await score(arch) });
+      }
+      const top = [...candidates].sort((a, b) => b.score - a.score).slice(0, k);
+      return { topK: top, beams: [], candidates };
+    }
+    const r = await ctrl.topK(m, k, score, s.beams.length ? s.beams : undefined);
+    return {
+      topK: r.beams.map((b) => ({ arch: b.arch, score: b.score })),
+      beams: r.beams.map(({ arch, h, c }) => ({ arch, h, c })),
+      candidates: r.candidates,
+    };
+  } finally {
+    t.dispose();
+    ctrl?.dispose();
+  }
+}
