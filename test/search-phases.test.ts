@@ -2,14 +2,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  derive,
-  grow,
-  initSearch,
-  trainController,
-  trainShared,
-  type SearchRefs,
-} from '../services/search';
+import { derive, grow, initSearch, trainController, trainShared, type SearchRefs } from '../services/search';
 import { loadPipeline } from '../pipeline/load';
 import { stageAt, withSearchDefaults, type SearchParams } from '../pipeline/search-params';
 import { tinySearch } from './helpers/search-params';
