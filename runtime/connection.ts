@@ -1,9 +1,8 @@
-// How clients and workers reach Temporal: a local dev server by default, or any cluster through
-// environment variables (documented in the README).
+// How clients reach Temporal: a local dev server by default, or any cluster through environment
+// variables (documented in the README). Client-only: commands such as `status` and `schedule list`
+// import this without loading worker code or TensorFlow (workers connect in runtime/worker.ts).
 import * as fs from 'node:fs';
 import { Connection, Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { installRuntime } from './worker';
 
 export interface TemporalTarget {
   address: string;
@@ -46,7 +45,7 @@ export function targetFromEnv(
   };
 }
 
-function tlsOptions(t: TemporalTarget) {
+export function tlsOptions(t: TemporalTarget) {
   if (!t.tls) return undefined;
   return {
     ...(t.tls.serverName ? { serverNameOverride: t.tls.serverName } : {}),
@@ -62,15 +61,6 @@ export async function connectClient(t: TemporalTarget): Promise<Client> {
     ...(t.apiKey ? { apiKey: t.apiKey } : {}),
   });
   return new Client({ connection, namespace: t.namespace });
-}
-
-export async function connectWorker(t: TemporalTarget): Promise<NativeConnection> {
-  installRuntime();
-  return NativeConnection.connect({
-    address: t.address,
-    ...(t.tls ? { tls: tlsOptions(t) } : {}),
-    ...(t.apiKey ? { apiKey: t.apiKey } : {}),
-  });
 }
 
 export function workflowLink(t: TemporalTarget, workflowId: string): string | undefined {

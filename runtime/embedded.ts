@@ -6,9 +6,9 @@ import { writeFileAtomic } from '../core/atomic-write';
 import type { PipelineResult, Plan } from '../pipeline/plan';
 import { startDevServer, type DevServer } from '../server/dev-server';
 import { pipelineStatusQuery } from '../workflows/pipeline';
-import { connectClient, connectWorker, targetFromEnv, workflowLink } from './connection';
+import { connectClient, targetFromEnv, workflowLink } from './connection';
 import { startPipeline } from './start-pipeline';
-import { createWorker } from './worker';
+import { connectWorker, createWorker } from './worker';
 
 export interface EmbeddedOptions {
   port?: number;

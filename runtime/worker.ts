@@ -3,13 +3,14 @@ import * as os from 'node:os';
 import {
   bundleWorkflowCode,
   DefaultLogger,
+  NativeConnection,
   Runtime,
   Worker,
-  type NativeConnection,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import * as activities from '../activities';
 import { selectBackend, type BackendInfo, type BackendPreference } from '../core/backend';
+import { tlsOptions, type TemporalTarget } from './connection';
 
 let runtimeInstalled = false;
 
@@ -24,6 +25,16 @@ export function installRuntime(): void {
   } catch {
     // Already installed by the embedding program: keep its logger.
   }
+}
+
+/** A worker's connection to the target (the SDK's native connection; quiet runtime logs first). */
+export async function connectWorker(t: TemporalTarget): Promise<NativeConnection> {
+  installRuntime();
+  return NativeConnection.connect({
+    address: t.address,
+    ...(t.tls ? { tls: tlsOptions(t) } : {}),
+    ...(t.apiKey ? { apiKey: t.apiKey } : {}),
+  });
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;

@@ -5,7 +5,6 @@ import { writeFileAtomic } from '../../core/atomic-write';
 import { formatIssue, loadPipeline, PipelineInvalidError } from '../../pipeline/load';
 import type { Plan } from '../../pipeline/plan';
 import { connectClient, workflowLink } from '../../runtime/connection';
-import { runEmbedded } from '../../runtime/embedded';
 import { startPipeline } from '../../runtime/start-pipeline';
 import { pipelineStatusQuery } from '../../workflows/pipeline';
 import { progressQuery } from '../../workflows/search';
@@ -79,6 +78,7 @@ export function registerPipelineCommands(program: Command): void {
     ) => {
       const plan = load(file);
       if (opts.embedded) {
+        const { runEmbedded } = await import('../../runtime/embedded'); // worker code only when embedding
         const result = await runEmbedded(plan, {
           port: opts.port,
           ...(opts.id ? { workflowId: opts.id } : {}),

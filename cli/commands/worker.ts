@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { parseBackendPreference } from '../../core/backend';
-import { connectWorker } from '../../runtime/connection';
-import { createWorker } from '../../runtime/worker';
 import { CliExit } from '../exit';
 import { targetFrom, withConnectionOptions } from './connection-options';
 
@@ -46,6 +44,8 @@ export function registerWorkerCommands(program: Command): void {
       if (opts.concurrency !== undefined && !(Number.isInteger(opts.concurrency) && opts.concurrency >= 1))
         throw new CliExit(2, `autogan worker: --concurrency must be a positive integer`);
       const target = targetFrom(opts);
+      // Loaded here, not at the top: client-only commands never load worker code or TensorFlow.
+      const { connectWorker, createWorker } = await import('../../runtime/worker');
       const connection = await connectWorker(target);
       const { worker } = await createWorker({
         connection,
