@@ -3,13 +3,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
-import { LineCounter, parseDocument, type Document } from 'yaml';
 import { projectRoot } from '../core/paths';
 import { FILE_DATASETS } from '../core/datasets';
 import { expandNetworkShorthand } from '../core/metrics/fid-inception/ref';
 import { stepType, stepTypes } from '../steps/registry';
 import { findTemplates, isTemplate, parseExpression } from './templates';
-import { formatPath, positionOf, type JsonPath } from './positions';
+import { formatPath, type JsonPath } from './positions';
+import { loadChain, locate, mergeChain } from './extends';
 import { dependencyOrder, findCycles } from './dag';
 import type { Plan, PlanSpec, PlanStep } from './plan';
 
@@ -173,26 +173,17 @@ export function parsePipeline(
   file: string,
   opts: LoadOptions = {},
 ): { plan?: Plan; issues: PipelineIssue[] } {
-  const lines = new LineCounter();
-  const doc: Document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // 0. The file and the bases it extends, merged; positions still point into the file that holds
+  // each value.
+  const chain = loadChain(text, file);
+  if (chain.issues.length > 0) return { issues: chain.issues };
+  const { sources } = chain;
+  const data = mergeChain(sources);
   const issues: PipelineIssue[] = [];
   const add = (at: JsonPath, message: string, key = false) => {
-    const { line, col } = positionOf(doc, lines, at, key);
-    issues.push({ file, line, col, path: formatPath(at), message });
+    const { file: where, line, col } = locate(sources, data, at, key);
+    issues.push({ file: where, line, col, path: formatPath(at), message });
   };
-
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      const { line, col } = lines.linePos(e.pos[0]);
-      issues.push({ file, line, col, path: '(yaml)', message: e.message.split('\n')[0] });
-    }
-    return { issues };
-  }
-  const data = doc.toJS() as Record<string, unknown> | null;
-  if (!data || typeof data !== 'object' || Array.isArray(data)) {
-    add([], 'a pipeline must be a YAML mapping with apiVersion, kind, metadata and spec');
-    return { issues };
-  }
 
   // 1. The pipeline schema (defaults applied in place).
   const validate = schemaValidator('pipeline.schema.json');
@@ -212,8 +203,11 @@ export function parsePipeline(
   rawSteps.forEach((s, i) => {
     if (s && typeof s.id === 'string') {
       if (firstIndex.has(s.id)) {
-        const first = positionOf(doc, lines, stepsAt(firstIndex.get(s.id)!, 'id'));
-        add(stepsAt(i, 'id'), `duplicate step id "${s.id}" (first defined at line ${first.line})`);
+        const first = locate(sources, data, stepsAt(firstIndex.get(s.id)!, 'id'));
+        add(
+          stepsAt(i, 'id'),
+          `duplicate step id "${s.id}" (first defined at ${first.file === file ? '' : `${first.file}:`}line ${first.line})`,
+        );
       } else firstIndex.set(s.id, i);
     }
   });
@@ -332,7 +326,9 @@ export function parsePipeline(
   }
 
   if (issues.length > 0) {
-    issues.sort((a, b) => a.line - b.line || a.col - b.col);
+    issues.sort(
+      (a, b) => (a.file === b.file ? 0 : a.file === file ? 1 : -1) || a.line - b.line || a.col - b.col,
+    );
     return { issues };
   }
 

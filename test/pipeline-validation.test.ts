@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatIssue } from '../pipeline/load';
+import { formatIssue, loadPipeline, parsePipeline } from '../pipeline/load';
 import { check, HEADER } from './helpers/pipeline-text';
 
 /** Asserts exactly one issue, at line:col, on `field`, whose message contains `text`. */
@@ -196,6 +196,95 @@ describe('pipeline validation', () => {
       );
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /ok — pipeline demo-mnist/);
+    });
+  });
+
+  describe('extends', () => {
+    const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'agx-'));
+    const BASE = [
+      'apiVersion: autogan/v1',
+      'kind: Pipeline',
+      'metadata: { name: base, description: the base }',
+      'spec:',
+      '  dataset: { kind: mnist }',
+      '  seed: 7',
+      '  steps:',
+      '    - id: inspect',
+      '      uses: dataset.inspect',
+      '      with: { shards: 2 }',
+      '    - id: stats',
+      '      uses: dataset.stats',
+      '      forEach: inspect.shards',
+      '      with:',
+      '        shard: ${{ item }}',
+      '',
+    ].join('\n');
+
+    it('merges mappings key by key, replaces lists and scalars, merges steps by id and appends new ones', () => {
+      const d = dir();
+      fs.writeFileSync(path.join(d, 'base.yaml'), BASE);
+      fs.writeFileSync(
+        path.join(d, 'over.yaml'),
+        [
+          'extends: base.yaml',
+          'apiVersion: autogan/v1',
+          'kind: Pipeline',
+          'metadata: { name: over }',
+          'spec:',
+          '  seed: 9',
+          '  steps:',
+          '    - id: inspect',
+          '      with: { shards: 3 }',
+          '      timeout: 5m',
+          '    - id: again',
+          '      uses: dataset.inspect',
+          '      needs: [stats]',
+          '',
+        ].join('\n'),
+      );
+      const plan = loadPipeline(path.join(d, 'over.yaml'), { checkFiles: false });
+      assert.equal(plan.name, 'over');
+      assert.equal(plan.description, 'the base', 'metadata merged key by key');
+      assert.equal(plan.spec.seed, 9);
+      assert.deepEqual(
+        plan.steps.map((st) => st.id),
+        ['inspect', 'stats', 'again'],
+      );
+      const inspect = plan.steps.find((st) => st.id === 'inspect')!;
+      assert.equal(inspect.uses, 'dataset.inspect', 'kept from the base step');
+      assert.deepEqual(inspect.with, { shards: 3 });
+      assert.equal(inspect.timeout.startToClose, '5m');
+      assert.equal(plan.steps.find((st) => st.id === 'stats')!.forEach?.step, 'inspect');
+    });
+
+    it('points each error into the file that holds the bad value; a cycle and a missing base are errors', () => {
+      const d = dir();
+      fs.writeFileSync(path.join(d, 'base.yaml'), BASE.replace('{ shards: 2 }', '{ shards: two }'));
+      fs.writeFileSync(
+        path.join(d, 'over.yaml'),
+        'extends: base.yaml\nspec:\n  steps:\n    - id: stats\n      with: { nope: 1 }\n',
+      );
+      const { issues } = parsePipeline(
+        fs.readFileSync(path.join(d, 'over.yaml'), 'utf8'),
+        path.join(d, 'over.yaml'),
+      );
+      const inBase = issues.find((i) => i.path === 'spec.steps[0].with.shards');
+      assert.ok(inBase, issues.map(formatIssue).join('\n'));
+      assert.equal(path.basename(inBase.file), 'base.yaml');
+      assert.deepEqual([inBase.line, inBase.col], [10, 23]);
+      const inOver = issues.find((i) => i.path === 'spec.steps[1].with.nope');
+      assert.ok(inOver, issues.map(formatIssue).join('\n'));
+      assert.equal(path.basename(inOver.file), 'over.yaml');
+      assert.equal(inOver.line, 5);
+      fs.writeFileSync(path.join(d, 'a.yaml'), 'extends: b.yaml\n');
+      fs.writeFileSync(path.join(d, 'b.yaml'), 'extends: a.yaml\n');
+      assert.match(
+        parsePipeline('extends: b.yaml\n', path.join(d, 'a.yaml')).issues[0].message,
+        /already in this chain/,
+      );
+      const missing = parsePipeline('extends: gone.yaml\n', path.join(d, 'c.yaml')).issues[0];
+      assert.deepEqual([missing.path, missing.line, missing.col], ['extends', 1, 10]);
+      assert.match(missing.message, /gone\.yaml does not exist/);
     });
   });
 });

@@ -77,9 +77,14 @@ describe('search phases (no server)', function () {
         .readdirSync(dir)
         .filter((f) => f.endsWith('.yaml'))
         .map((f) => path.join(dir, f)),
-      ...fs.readdirSync(path.join(dir, 'ablations')).map((f) => path.join(dir, 'ablations', f)),
+      ...['ablations', 'ablations/demo'].flatMap((sub) =>
+        fs
+          .readdirSync(path.join(dir, sub))
+          .filter((f) => f.endsWith('.yaml'))
+          .map((f) => path.join(dir, sub, f)),
+      ),
     ];
-    assert.ok(files.length >= 8);
+    assert.ok(files.length >= 13);
     for (const f of files) loadPipeline(f, { checkFiles: false });
   });
 });
