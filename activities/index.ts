@@ -2,3 +2,4 @@
 export { datasetInspect, datasetStats } from './dataset';
 export * from './search';
 export * from './retrain';
+export * from './evaluate';

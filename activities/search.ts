@@ -4,7 +4,10 @@ import { writeFileAtomic } from '../core/atomic-write';
 import { runDir } from '../core/artifacts';
 import * as phases from '../services/search';
 import { validateStepWith } from '../pipeline/load';
+import type { StepInput, StepOutput } from '../pipeline/plan';
 import type { SearchParams } from '../pipeline/search-params';
+import type { Beam } from '../core/controller/controller';
+import { checkedWith } from './step-input';
 import { asNonRetryable, badInput } from './errors';
 import { activityHooks } from './heartbeat';
 import * as path from 'node:path';
@@ -55,7 +58,7 @@ export async function searchReset(p: SearchParams, s: phases.SearchRefs) {
 }
 
 export async function searchDerive(p: SearchParams, s: phases.SearchRefs, m: number, k: number) {
-  return guarded(p, () => phases.derive(p, s, m, k, activityHooks()));
+  return guarded(p, () => phases.derive(p, s, { m, k }, activityHooks()));
 }
 
 /** Writes the search's durable state where `autogan resume` finds it (small JSON, atomic). */
@@ -67,4 +70,51 @@ export async function searchRecordState(
   const file = path.join(runDir(artifacts, workflowId), 'search-state.json');
   writeFileAtomic(file, JSON.stringify(state, null, 2));
   return file;
+}
+
+/**
+ * The `autogan.derive` step: top K of M candidates from a finished search's policy — a draw of its
+ * own (other candidates, other scoring images, optionally more of them), not the search's final
+ * derive again, which the search's own `topK` output already holds.
+ */
+export async function deriveStep(input: StepInput): Promise<StepOutput> {
+  const w = checkedWith<{
+    search: {
+      params: SearchParams;
+      supernet: string;
+      controller: string | null;
+      beams: Beam[];
+      stage: number;
+      iterations: number;
+    };
+    candidates?: number;
+    topK?: number;
+    images?: number;
+  }>('autogan.derive', input);
+  const s = w.search;
+  if (!s?.params || !s.supernet)
+    throw badInput(
+      'derive: "search" must be the output of an autogan.search step (${{ steps.<search>.outputs }})',
+    );
+  const p = s.params;
+  return guarded(p, async () => {
+    const r = await phases.derive(
+      p,
+      {
+        supernet: s.supernet,
+        controller: s.controller,
+        beams: s.beams ?? [],
+        stage: s.stage,
+        iteration: s.iterations,
+      },
+      {
+        m: w.candidates ?? p.candidates,
+        k: w.topK ?? p.topK,
+        ...(w.images ? { images: w.images } : {}),
+        tag: 'derive-step',
+      },
+      activityHooks(),
+    );
+    return { topK: r.topK, candidates: r.candidates };
+  });
 }

@@ -33,7 +33,7 @@ async function iterate(p: SearchParams, iterations: number) {
       rewards.push(c.meanReward);
     }
   }
-  return { s, rewards, children, final: await derive(p, s, p.candidates, p.topK) };
+  return { s, rewards, children, final: await derive(p, s, { m: p.candidates, k: p.topK }) };
 }
 
 describe('search phases (no server)', function () {
@@ -45,6 +45,21 @@ describe('search phases (no server)', function () {
     const { final, s } = await iterate(p, 2);
     assert.equal(s.stage, 1);
     assert.ok(final.topK.every((t) => t.arch.length === 9));
+    // The derive step is a draw of its own, not the search's final derive again; the same tag repeats.
+    const again = await derive(p, s, { m: p.candidates, k: p.topK });
+    assert.deepEqual(again.candidates, final.candidates, "the search's own derive is deterministic");
+    const step = await derive(p, s, {
+      m: p.candidates,
+      k: p.topK,
+      tag: 'derive-step',
+      images: 2 * p.rewardImages,
+    });
+    assert.notDeepEqual(step.candidates, final.candidates);
+    assert.deepEqual(
+      (await derive(p, s, { m: p.candidates, k: p.topK, tag: 'derive-step', images: 2 * p.rewardImages }))
+        .candidates,
+      step.candidates,
+    );
   });
 
   it('the 1/FID reward gives positive rewards below 1 per unit FID, from cached real statistics', async () => {

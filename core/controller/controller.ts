@@ -357,8 +357,14 @@ export class Controller {
    * later sample first, as the reference's reversed stable sort does). Returns the beams and every
    * candidate's score.
    */
-  async topK(m: number, k: number, score: (arch: number[]) => Promise<number> | number, beams?: Beam[]) {
-    const candidates = this.sample(m, beams);
+  async topK(
+    m: number,
+    k: number,
+    score: (arch: number[]) => Promise<number> | number,
+    beams?: Beam[],
+    rng: Rng = this.rng,
+  ) {
+    const candidates = this.sample(m, beams, rng);
     const scored: Array<{ sample: ControllerSample; score: number }> = [];
     for (const s of candidates) scored.push({ sample: s, score: await score(s.arch) });
     const ranked = scored.map((x, i) => ({ ...x, i })).sort((a, b) => b.score - a.score || b.i - a.i);

@@ -13,27 +13,43 @@ export interface DeriveResult {
   candidates: Array<{ arch: number[]; score: number }>;
 }
 
+export interface DeriveOptions {
+  /** Candidates sampled (M). */
+  m: number;
+  /** Kept (K). */
+  k: number;
+  /** Images generated to score each candidate. @default the search's rewardImages */
+  images?: number;
+  /**
+   * Names the draw: a derive with another tag samples other candidates (from its own RNG stream,
+   * not the controller's) and scores them on other images. @default the search's own derive
+   */
+  tag?: string;
+}
+
 /** Samples M candidates from the policy (or uniformly), scores each on the supernet, keeps the top K. */
 export async function derive(
   p: SearchParams,
   s: SearchRefs,
-  m: number,
-  k: number,
+  opts: DeriveOptions,
   hooks: Hooks = noHooks,
 ): Promise<DeriveResult> {
+  const { m, k, tag } = opts;
+  const scoring = opts.images ? { ...p, rewardImages: opts.images } : p;
   const { t } = loadTrainer(p, s.supernet);
   const ctrl = s.controller ? loadController(p, s.controller).c : null;
   try {
     if (t.stage !== s.stage) t.setStage(s.stage);
     let done = 0;
     const score = async (arch: number[]) => {
-      const v = await scoreArch(p, t, arch, s.stage, derivedSeed(p, 'derive', s.iteration, done));
+      const seed = tag ? derivedSeed(p, 'derive', tag, done) : derivedSeed(p, 'derive', s.iteration, done);
+      const v = await scoreArch(scoring, t, arch, s.stage, seed);
       hooks.progress({ step: ++done, total: m });
       await hooks.breathe();
       return v;
     };
     if (!ctrl) {
-      const rng = new Rng(derivedSeed(p, 'random-derive', s.iteration));
+      const rng = new Rng(tag ? derivedSeed(p, 'random-derive', tag) : derivedSeed(p, 'random-derive', s.iteration));
       const candidates = [];
       for (let i = 0; i < m; i++) {
         const arch = randomArch(s.stage, rng);
@@ -42,7 +58,8 @@ export async function derive(
       const top = [...candidates].sort((a, b) => b.score - a.score).slice(0, k);
       return { topK: top, beams: [], candidates };
     }
-    const r = await ctrl.topK(m, k, score, s.beams.length ? s.beams : undefined);
+    const sampling = tag ? new Rng(derivedSeed(p, 'derive-sample', tag)) : undefined;
+    const r = await ctrl.topK(m, k, score, s.beams.length ? s.beams : undefined, sampling);
     return {
       topK: r.beams.map((b) => ({ arch: b.arch, score: b.score })),
       beams: r.beams.map(({ arch, h, c }) => ({ arch, h, c })),

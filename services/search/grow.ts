@@ -22,7 +22,7 @@ export async function grow(
   const d =
     p.mode === 'random'
       ? { topK: [], beams: [], candidates: [] }
-      : await derive(p, s, p.candidates, p.topK, hooks);
+      : await derive(p, s, { m: p.candidates, k: p.topK }, hooks);
   const { t, extra } = loadTrainer(p, s.supernet);
   t.setStage(to);
   // A new stage reads images at a new resolution: the loader starts a fresh order (as the reference rebuilds it).

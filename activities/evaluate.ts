@@ -1,0 +1,71 @@
+// The `autogan.evaluate` step: IS and FID of every retrained model, the winner by IS.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { getArtifact, runDir } from '../core/artifacts';
+import { writeFileAtomic } from '../core/atomic-write';
+import { GanTrainer } from '../core/gan/trainer';
+import type { StepInput, StepOutput } from '../pipeline/plan';
+import * as retrain from '../services/retrain';
+import { badInput } from './errors';
+import { activityHooks } from './heartbeat';
+import { onBackend } from './on-backend';
+import { checkedWith } from './step-input';
+
+export async function evaluateStep(input: StepInput): Promise<StepOutput> {
+  const w = checkedWith<{
+    models: Array<{ arch: number[]; label: string; checkpoint: string }>;
+    images: number;
+    evalBatchSize: number;
+    network: retrain.RetrainParams['network'];
+    fidStats?: string;
+  }>('autogan.evaluate', input);
+  if (!Array.isArray(w.models) || w.models.length === 0)
+    throw badInput('evaluate: "models" must be a non-empty list of retrained models');
+  return onBackend(input.spec.backend, async () => {
+    const hooks = activityHooks();
+    const results = [];
+    for (const [i, m] of w.models.entries()) {
+      const { trainer } = GanTrainer.load(getArtifact(input.spec.artifacts.path, m.checkpoint));
+      try {
+        const ev = await retrain.evaluateTrainer(
+          {
+            ...w,
+            seed: input.spec.seed,
+            artifacts: input.spec.artifacts.path,
+            runId: input.runId,
+            dataset: input.spec.dataset,
+            gan: trainer.gan,
+          },
+          trainer,
+          w.images,
+          `final-${m.label}`,
+        );
+        results.push({
+          label: m.label,
+          arch: m.arch,
+          checkpoint: m.checkpoint,
+          is: ev.is,
+          isStd: ev.isStd,
+          fid: ev.fid,
+          samples: ev.samples,
+        });
+      } finally {
+        trainer.dispose();
+      }
+      hooks.progress({ step: i + 1, total: w.models.length });
+    }
+    const winner = [...results].sort((a, b) => b.is - a.is)[0];
+    const dir = runDir(input.spec.artifacts.path, input.runId);
+    const best = path.join(dir, 'best-samples.png');
+    fs.copyFileSync(winner.samples, best);
+    const summary = {
+      pipeline: input.pipeline,
+      images: w.images,
+      network: w.network === 'digits' ? 'digit-classifier' : w.network.source,
+      winner,
+      results,
+    };
+    writeFileAtomic(path.join(dir, 'evaluation.json'), JSON.stringify(summary, null, 2));
+    return { winner, results, bestSamples: best, summary: path.join(dir, 'evaluation.json') };
+  });
+}
