@@ -49,7 +49,9 @@ export async function derive(
       return v;
     };
     if (!ctrl) {
-      const rng = new Rng(tag ? derivedSeed(p, 'random-derive', tag) : derivedSeed(p, 'random-derive', s.iteration));
+      const rng = new Rng(
+        tag ? derivedSeed(p, 'random-derive', tag) : derivedSeed(p, 'random-derive', s.iteration),
+      );
       const candidates = [];
       for (let i = 0; i < m; i++) {
         const arch = randomArch(s.stage, rng);
