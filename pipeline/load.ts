@@ -167,7 +167,24 @@ function durationTimeout(
   return { ...defaults };
 }
 
-/** Parses and validates pipeline text. `file` is used in messages and for nothing else. */
+type Raw = Record<string, unknown>;
+
+/** What the checks share: the merged data, its steps, and where to report a problem. */
+interface Checking {
+  file: string;
+  data: Raw;
+  steps: Raw[];
+  /** Index of the first step with each id. */
+  firstIndex: Map<string, number>;
+  /** Each step's needs: the declared ones plus its forEach source. */
+  needs: Map<Raw, string[]>;
+  add(at: JsonPath, message: string, key?: boolean): void;
+  locateAt(at: JsonPath): { file: string; line: number };
+}
+
+const stepsAt = (i: number, ...rest: JsonPath): JsonPath => ['spec', 'steps', i, ...rest];
+
+/** Parses and validates pipeline text. `file` is used in messages and to find bases it extends. */
 export function parsePipeline(
   text: string,
   file: string,
@@ -185,145 +202,26 @@ export function parsePipeline(
     issues.push({ file: where, line, col, path: formatPath(at), message });
   };
 
-  // 1. The pipeline schema (defaults applied in place).
-  const validate = schemaValidator('pipeline.schema.json');
-  if (!validate(data)) {
-    for (const err of significant(validate.errors ?? [])) {
-      const e = explain(err, [], data);
-      if (e) add(e.at, e.message, e.key);
-    }
-  }
-
-  const spec = (data.spec ?? {}) as Record<string, unknown>;
-  const rawSteps = Array.isArray(spec.steps) ? (spec.steps as Array<Record<string, unknown>>) : [];
-  const stepsAt = (i: number, ...rest: JsonPath): JsonPath => ['spec', 'steps', i, ...rest];
-
-  // 2. Step types, ids, needs, forEach, templates, `with` schemas.
-  const firstIndex = new Map<string, number>();
-  rawSteps.forEach((s, i) => {
-    if (s && typeof s.id === 'string') {
-      if (firstIndex.has(s.id)) {
-        const first = locate(sources, data, stepsAt(firstIndex.get(s.id)!, 'id'));
-        add(
-          stepsAt(i, 'id'),
-          `duplicate step id "${s.id}" (first defined at ${first.file === file ? '' : `${first.file}:`}line ${first.line})`,
-        );
-      } else firstIndex.set(s.id, i);
-    }
-  });
-  const known = [...firstIndex.keys()];
-  const validSteps = rawSteps.filter((s) => s && typeof s === 'object' && typeof s.id === 'string');
-
-  rawSteps.forEach((s, i) => {
-    if (!s || typeof s !== 'object') return;
-    const needs = Array.isArray(s.needs) ? (s.needs as unknown[]) : [];
-    needs.forEach((n, j) => {
-      if (typeof n === 'string' && !firstIndex.has(n)) {
-        add(stepsAt(i, 'needs', j), `needs "${n}", but no step has that id (steps: ${known.join(', ')})`);
-      }
-      if (n === s.id) add(stepsAt(i, 'needs', j), `a step cannot need itself`);
-    });
-    const def = typeof s.uses === 'string' ? stepType(s.uses) : undefined;
-    if (typeof s.uses === 'string' && !def) {
-      add(
-        stepsAt(i, 'uses'),
-        `unknown step type "${s.uses}": expected one of ${stepTypes()
-          .map((t) => t.type)
-          .join(', ')}`,
-      );
-    }
-    if (typeof s.forEach === 'string' && /\./.test(s.forEach)) {
-      const [src, output] = s.forEach.split('.');
-      const srcIndex = firstIndex.get(src);
-      if (srcIndex === undefined) {
-        add(stepsAt(i, 'forEach'), `forEach refers to step "${src}", but no step has that id`);
-      } else {
-        const srcDef = stepType(String(rawSteps[srcIndex].uses));
-        const kind = srcDef?.outputs[output];
-        if (srcDef && kind !== 'list') {
-          const lists = Object.entries(srcDef.outputs)
-            .filter(([, k]) => k === 'list')
-            .map(([n]) => n);
-          add(
-            stepsAt(i, 'forEach'),
-            kind
-              ? `forEach needs a list output, but "${output}" of ${srcDef.type} is a single value (list outputs: ${lists.join(', ') || 'none'})`
-              : `${srcDef.type} has no output "${output}" (list outputs: ${lists.join(', ') || 'none'})`,
-          );
-        } else if (rawSteps[srcIndex].forEach) {
-          add(
-            stepsAt(i, 'forEach'),
-            `forEach over "${src}", which is itself a fan-out: nested fan-out is not supported`,
-          );
-        }
-        if (Array.isArray(s.needs) && !needs.includes(src)) (s.needs as string[]).push(src);
-      }
-    }
-    if (s.with && typeof s.with === 'object' && !Array.isArray(s.with)) {
-      const w = s.with as Record<string, unknown>;
-      for (const t of findTemplates(w)) {
-        const ref = parseExpression(t.expr);
-        const at = stepsAt(i, 'with', ...t.at);
-        if (typeof ref === 'string') add(at, `bad template: ${ref}`);
-        else if (ref.root === 'item' && !s.forEach)
-          add(at, `\${{ item }} is only defined in a step with forEach`);
-        else if (ref.root === 'steps') {
-          const j = firstIndex.get(ref.step);
-          if (j === undefined) add(at, `template refers to step "${ref.step}", but no step has that id`);
-          else {
-            const refDef = stepType(String(rawSteps[j].uses));
-            const out = rawSteps[j].forEach ? 'items' : ref.path[0];
-            if (refDef && out !== undefined && !rawSteps[j].forEach && !(out in refDef.outputs)) {
-              add(
-                at,
-                `${refDef.type} has no output "${out}" (outputs: ${Object.keys(refDef.outputs).join(', ')})`,
-              );
-            }
-            if (!ancestors(ref.step, s.id as string, rawSteps)) {
-              add(at, `template refers to step "${ref.step}", which is not among this step's needs`);
-            }
-          }
-        }
-      }
-      if (def) {
-        // Templated values are only known at run time: errors about them wait for the worker's check.
-        for (const err of significant(validateStepWith(def.type, w))) {
-          if (isTemplate(valueAt(w, pointerToPath(err.instancePath, w)))) continue;
-          const e = explain(err, stepsAt(i, 'with'), w);
-          if (e) add(e.at, e.message, e.key);
-        }
-      }
-    }
-  });
-
-  // 3. Cycles.
-  const graph = new Map(
-    validSteps.map((s) => [s.id as string, ((s.needs as string[]) ?? []).filter((n) => firstIndex.has(n))]),
-  );
-  for (const cycle of findCycles(graph)) {
-    add(
-      stepsAt(firstIndex.get(cycle[0])!, 'needs'),
-      `dependency cycle: ${[...cycle, cycle[0]].join(' -> ')}`,
-    );
-  }
-
-  // 4. Dataset files, where a step reads them.
-  const cwd = opts.cwd ?? process.cwd();
-  const dataset = spec.dataset as PlanSpec['dataset'] | undefined;
-  const readers = validSteps.filter((s) => stepType(String(s.uses))?.usesDataset).map((s) => s.id as string);
-  if (dataset && typeof dataset === 'object' && FILE_DATASETS.includes(dataset.kind) && readers.length > 0) {
-    if (!dataset.path)
-      add(
-        ['spec', 'dataset'],
-        `dataset kind "${dataset.kind}" needs a path (read by steps ${readers.join(', ')})`,
-      );
-    else if (opts.checkFiles !== false && !fs.existsSync(path.resolve(cwd, dataset.path))) {
-      add(
-        ['spec', 'dataset', 'path'],
-        `dataset path ${path.resolve(cwd, dataset.path)} does not exist (read by steps ${readers.join(', ')})`,
-      );
-    }
-  }
+  checkSchema(data, add); // 1.
+  const spec = (data.spec ?? {}) as Raw;
+  const steps = Array.isArray(spec.steps) ? (spec.steps as Raw[]) : [];
+  const c: Checking = {
+    file,
+    data,
+    steps,
+    firstIndex: new Map(),
+    needs: new Map(),
+    add,
+    locateAt: (at) => locate(sources, data, at),
+  };
+  checkIds(c); // 2.
+  const valid = (fn: (c: Checking, s: Raw, i: number) => void) =>
+    steps.forEach((s, i) => s && typeof s === 'object' && fn(c, s, i));
+  valid(checkNeeds); // 3.
+  valid(checkForEach); // 4. (every step's needs are complete before templates are checked)
+  valid(checkWith); // 5.
+  checkCycles(c); // 6.
+  checkDatasetFiles(c, opts); // 7.
 
   if (issues.length > 0) {
     issues.sort(
@@ -331,9 +229,177 @@ export function parsePipeline(
     );
     return { issues };
   }
+  return { plan: buildPlan(c, opts), issues: [] }; // 8.
+}
 
-  // 5. The plan: paths absolute, queues and timeouts resolved, steps in dependency order.
-  const s = spec as unknown as PlanSpec & { steps: Array<Record<string, unknown>> };
+/** 1. The pipeline schema (defaults applied in place). */
+function checkSchema(data: Raw, add: Checking['add']): void {
+  const validate = schemaValidator('pipeline.schema.json');
+  if (validate(data)) return;
+  for (const err of significant(validate.errors ?? [])) {
+    const e = explain(err, [], data);
+    if (e) add(e.at, e.message, e.key);
+  }
+}
+
+/** 2. Step ids: unique, each remembered with its first position. */
+function checkIds(c: Checking): void {
+  c.steps.forEach((s, i) => {
+    if (!s || typeof s.id !== 'string') return;
+    const first = c.firstIndex.get(s.id);
+    if (first === undefined) {
+      c.firstIndex.set(s.id, i);
+      return;
+    }
+    const at = c.locateAt(stepsAt(first, 'id'));
+    c.add(
+      stepsAt(i, 'id'),
+      `duplicate step id "${s.id}" (first defined at ${at.file === c.file ? '' : `${at.file}:`}line ${at.line})`,
+    );
+  });
+}
+
+/** 3. `needs` name existing steps, not the step itself; the step type exists. */
+function checkNeeds(c: Checking, s: Raw, i: number): void {
+  const declared = Array.isArray(s.needs) ? (s.needs as unknown[]) : [];
+  declared.forEach((n, j) => {
+    if (typeof n === 'string' && !c.firstIndex.has(n))
+      c.add(
+        stepsAt(i, 'needs', j),
+        `needs "${n}", but no step has that id (steps: ${[...c.firstIndex.keys()].join(', ')})`,
+      );
+    if (n === s.id) c.add(stepsAt(i, 'needs', j), `a step cannot need itself`);
+  });
+  c.needs.set(
+    s,
+    declared.filter((n): n is string => typeof n === 'string'),
+  );
+  if (typeof s.uses === 'string' && !stepType(s.uses)) {
+    c.add(
+      stepsAt(i, 'uses'),
+      `unknown step type "${s.uses}": expected one of ${stepTypes()
+        .map((t) => t.type)
+        .join(', ')}`,
+    );
+  }
+}
+
+/** 4. `forEach` runs over a list output of a step that is not itself a fan-out; it joins the needs. */
+function checkForEach(c: Checking, s: Raw, i: number): void {
+  if (typeof s.forEach !== 'string' || !/\./.test(s.forEach)) return;
+  const [src, output] = s.forEach.split('.');
+  const srcIndex = c.firstIndex.get(src);
+  if (srcIndex === undefined) {
+    c.add(stepsAt(i, 'forEach'), `forEach refers to step "${src}", but no step has that id`);
+    return;
+  }
+  const srcDef = stepType(String(c.steps[srcIndex].uses));
+  const kind = srcDef?.outputs[output];
+  if (srcDef && kind !== 'list') {
+    const lists = Object.entries(srcDef.outputs)
+      .filter(([, k]) => k === 'list')
+      .map(([n]) => n);
+    c.add(
+      stepsAt(i, 'forEach'),
+      kind
+        ? `forEach needs a list output, but "${output}" of ${srcDef.type} is a single value (list outputs: ${lists.join(', ') || 'none'})`
+        : `${srcDef.type} has no output "${output}" (list outputs: ${lists.join(', ') || 'none'})`,
+    );
+  } else if (c.steps[srcIndex].forEach) {
+    c.add(
+      stepsAt(i, 'forEach'),
+      `forEach over "${src}", which is itself a fan-out: nested fan-out is not supported`,
+    );
+  }
+  const needs = c.needs.get(s) ?? [];
+  if (!needs.includes(src)) c.needs.set(s, [...needs, src]);
+}
+
+/** 5. Templates refer to reachable outputs; `with` matches its step type's schema. */
+function checkWith(c: Checking, s: Raw, i: number): void {
+  if (!s.with || typeof s.with !== 'object' || Array.isArray(s.with)) return;
+  const w = s.with as Raw;
+  for (const t of findTemplates(w)) {
+    const ref = parseExpression(t.expr);
+    const at = stepsAt(i, 'with', ...t.at);
+    if (typeof ref === 'string') c.add(at, `bad template: ${ref}`);
+    else if (ref.root === 'item' && !s.forEach)
+      c.add(at, `\${{ item }} is only defined in a step with forEach`);
+    else if (ref.root === 'steps') {
+      const j = c.firstIndex.get(ref.step);
+      if (j === undefined) {
+        c.add(at, `template refers to step "${ref.step}", but no step has that id`);
+        continue;
+      }
+      const refDef = stepType(String(c.steps[j].uses));
+      const out = c.steps[j].forEach ? 'items' : ref.path[0];
+      if (refDef && out !== undefined && !c.steps[j].forEach && !(out in refDef.outputs)) {
+        c.add(
+          at,
+          `${refDef.type} has no output "${out}" (outputs: ${Object.keys(refDef.outputs).join(', ')})`,
+        );
+      }
+      if (!ancestors(ref.step, s.id as string, c)) {
+        c.add(at, `template refers to step "${ref.step}", which is not among this step's needs`);
+      }
+    }
+  }
+  const def = typeof s.uses === 'string' ? stepType(s.uses) : undefined;
+  if (!def) return;
+  // Templated values are only known at run time: errors about them wait for the worker's check.
+  for (const err of significant(validateStepWith(def.type, w))) {
+    if (isTemplate(valueAt(w, pointerToPath(err.instancePath, w)))) continue;
+    const e = explain(err, stepsAt(i, 'with'), w);
+    if (e) c.add(e.at, e.message, e.key);
+  }
+}
+
+/** 6. No dependency cycles. */
+function checkCycles(c: Checking): void {
+  const graph = new Map(
+    c.steps
+      .filter((s) => s && typeof s.id === 'string')
+      .map((s) => [s.id as string, (c.needs.get(s) ?? []).filter((n) => c.firstIndex.has(n))]),
+  );
+  for (const cycle of findCycles(graph)) {
+    c.add(
+      stepsAt(c.firstIndex.get(cycle[0])!, 'needs'),
+      `dependency cycle: ${[...cycle, cycle[0]].join(' -> ')}`,
+    );
+  }
+}
+
+/** 7. Dataset files exist where a step reads them. */
+function checkDatasetFiles(c: Checking, opts: LoadOptions): void {
+  const cwd = opts.cwd ?? process.cwd();
+  const dataset = (c.data.spec as Raw | undefined)?.dataset as PlanSpec['dataset'] | undefined;
+  const readers = c.steps
+    .filter((s) => s && typeof s.id === 'string' && stepType(String(s.uses))?.usesDataset)
+    .map((s) => s.id as string);
+  if (
+    !dataset ||
+    typeof dataset !== 'object' ||
+    !FILE_DATASETS.includes(dataset.kind) ||
+    readers.length === 0
+  )
+    return;
+  if (!dataset.path)
+    c.add(
+      ['spec', 'dataset'],
+      `dataset kind "${dataset.kind}" needs a path (read by steps ${readers.join(', ')})`,
+    );
+  else if (opts.checkFiles !== false && !fs.existsSync(path.resolve(cwd, dataset.path))) {
+    c.add(
+      ['spec', 'dataset', 'path'],
+      `dataset path ${path.resolve(cwd, dataset.path)} does not exist (read by steps ${readers.join(', ')})`,
+    );
+  }
+}
+
+/** 8. The plan: paths absolute, queues and timeouts resolved, steps in dependency order. */
+function buildPlan(c: Checking, opts: LoadOptions): Plan {
+  const cwd = opts.cwd ?? process.cwd();
+  const s = c.data.spec as unknown as PlanSpec;
   const planSpec: PlanSpec = {
     dataset: { ...s.dataset, ...(s.dataset.path ? { path: path.resolve(cwd, s.dataset.path) } : {}) },
     backend: s.backend,
@@ -341,14 +407,14 @@ export function parsePipeline(
     seed: s.seed,
     taskQueues: s.taskQueues,
   };
-  const steps: PlanStep[] = s.steps.map((raw) => {
+  const steps: PlanStep[] = c.steps.map((raw) => {
     const def = stepType(String(raw.uses))!;
     const queue = (raw.taskQueue as string | undefined) ?? def.queue;
     const [feStep, feOut] = typeof raw.forEach === 'string' ? raw.forEach.split('.') : [];
     return {
       id: raw.id as string,
       uses: def.type,
-      needs: raw.needs as string[],
+      needs: c.needs.get(raw) ?? [],
       with: raw.with as Record<string, unknown>,
       ...(feStep ? { forEach: { step: feStep, output: feOut } } : {}),
       retry: raw.retry as PlanStep['retry'],
@@ -358,17 +424,14 @@ export function parsePipeline(
       target: def.target,
     };
   });
-  const meta = data.metadata as { name: string; description?: string };
+  const meta = c.data.metadata as { name: string; description?: string };
   return {
-    plan: {
-      apiVersion: data.apiVersion as string,
-      name: meta.name,
-      ...(meta.description ? { description: meta.description } : {}),
-      source: file,
-      spec: planSpec,
-      steps: dependencyOrder(steps),
-    },
-    issues: [],
+    apiVersion: c.data.apiVersion as string,
+    name: meta.name,
+    ...(meta.description ? { description: meta.description } : {}),
+    source: c.file,
+    spec: planSpec,
+    steps: dependencyOrder(steps),
   };
 }
 
@@ -378,16 +441,20 @@ function valueAt(value: unknown, at: JsonPath): unknown {
   return v;
 }
 
-function ancestors(target: string, from: string, steps: Array<Record<string, unknown>>): boolean {
-  const byId = new Map(steps.filter((s) => s && typeof s.id === 'string').map((s) => [s.id as string, s]));
+function ancestors(target: string, from: string, c: Checking): boolean {
+  const byId = new Map(c.steps.filter((s) => s && typeof s.id === 'string').map((s) => [s.id as string, s]));
+  const needsOf = (id: string) => {
+    const s = byId.get(id);
+    return s ? (c.needs.get(s) ?? []) : [];
+  };
   const seen = new Set<string>();
-  const stack = [...((byId.get(from)?.needs as string[]) ?? [])];
+  const stack = [...needsOf(from)];
   while (stack.length) {
     const n = stack.pop()!;
     if (n === target) return true;
     if (seen.has(n)) continue;
     seen.add(n);
-    stack.push(...((byId.get(n)?.needs as string[]) ?? []));
+    stack.push(...needsOf(n));
   }
   return false;
 }
