@@ -5,7 +5,8 @@ import { registerConvertCommands } from './commands/convert';
 import { registerMetricsCommands } from './commands/metrics';
 import { registerModelCommands } from './commands/model';
 import { registerPipelineCommands } from './commands/pipeline';
-import { registerSearchCommands } from './commands/search';
+import { registerResumeCommand } from './commands/resume';
+import { registerScheduleCommands } from './commands/schedule';
 import { registerServerCommands } from './commands/server';
 import { registerWorkerCommands } from './commands/worker';
 import { CliExit } from './exit';
@@ -16,7 +17,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: false });
   registerPipelineCommands(program);
-  registerSearchCommands(program);
+  registerResumeCommand(program);
+  registerScheduleCommands(program);
   registerWorkerCommands(program);
   registerServerCommands(program);
   registerArchCommands(program);

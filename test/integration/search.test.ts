@@ -232,5 +232,35 @@ describe('autogan-search workflow @integration', function () {
     );
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /exactly one of --retrain <vector> or --evaluate <checkpoint>/);
+    // --evaluate plans the pipeline's own evaluate step (its network and image count), not a fixed one.
+    const evalId = `fid-${Date.now()}`;
+    const ev = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'schedule',
+        'create',
+        evalId,
+        '--pipeline',
+        pipeline,
+        '--evaluate',
+        'abc.ckpt',
+        '--every',
+        '24h',
+        '--address',
+        address,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(ev.status, 0, ev.stderr);
+    const evDesc = await env.client.schedule.getHandle(evalId).describe();
+    assert.ok(evDesc.action.type === 'startWorkflow');
+    const planned = (
+      evDesc.action.args as Array<{ steps: Array<{ uses: string; with: Record<string, unknown> }> }>
+    )[0].steps[0];
+    assert.equal(planned.uses, 'autogan.evaluate');
+    assert.equal(planned.with.images, 2000, "the demo pipeline's evaluate step says 2000 images");
+    assert.deepEqual(planned.with.models, [{ arch: [], label: evalId, checkpoint: 'abc.ckpt' }]);
+    await env.client.schedule.getHandle(evalId).delete();
   });
 });

@@ -1,6 +1,4 @@
-// resume and schedule: operating long searches and periodic retraining/evaluation.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+// `autogan schedule create|list|delete`: periodic retraining or evaluation (Temporal Schedules).
 import type { Command } from 'commander';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { parseArchText } from '../../core/arch/encoding';
@@ -8,69 +6,42 @@ import { loadPipeline } from '../../pipeline/load';
 import type { Plan, PlanStep } from '../../pipeline/plan';
 import { CliExit } from '../exit';
 import { connectClient } from '../../runtime/connection';
-import type { SearchState } from '../../workflows/search';
 import { targetFrom, withConnectionOptions } from './connection-options';
 
-const RESUMABLE = ['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED'];
+const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
+  skip: ScheduleOverlapPolicy.SKIP,
+  'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE,
+  'buffer-all': ScheduleOverlapPolicy.BUFFER_ALL,
+  'cancel-other': ScheduleOverlapPolicy.CANCEL_OTHER,
+  'terminate-other': ScheduleOverlapPolicy.TERMINATE_OTHER,
+  'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
+};
 
-export function registerSearchCommands(program: Command): void {
-  withConnectionOptions(
-    program
-      .command('resume')
-      .description(
-        'continue a failed, terminated or timed-out autogan-search run from its last durable state (checkpoints and beams)',
-      )
-      .argument('<workflow-id>')
-      .option('--id <new-id>', 'id of the new run (default: <old>-r<N>)'),
-  ).action(async (id: string, opts: { id?: string; address?: string; namespace?: string }) => {
-    const client = await connectClient(targetFrom(opts));
-    try {
-      const old = client.workflow.getHandle(id);
-      const desc = await old.describe();
-      if (!RESUMABLE.includes(desc.status.name))
-        throw new Error(
-          `${id} is ${desc.status.name}; only ${RESUMABLE.join(', ').toLowerCase()} runs can be resumed`,
-        );
-      if (desc.type !== 'autogan-search')
-        throw new Error(`${id} is a ${desc.type} run; resume continues autogan-search runs`);
-      const memo = (desc.memo ?? {}) as { artifacts?: string };
-      const stateFile = memo.artifacts ? path.join(memo.artifacts, id, 'search-state.json') : undefined;
-      if (!stateFile || !fs.existsSync(stateFile)) {
-        throw new Error(
-          `no saved state for ${id} (looked for ${stateFile ?? 'a stateFile in the memo'}): the run ended before its first iteration finished; start it again instead`,
-        );
-      }
-      const saved = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as {
-        params: Record<string, unknown>;
-        state: SearchState;
-      };
-      let n = 1;
-      while (true) {
-        const candidate = opts.id ?? `${id}-r${n}`;
-        try {
-          await client.workflow.getHandle(candidate).describe();
-          if (opts.id) throw new Error(`a workflow ${candidate} already exists`);
-          n++;
-        } catch (err) {
-          if ((err as Error).name !== 'WorkflowNotFoundError') throw err;
-          break;
-        }
-      }
-      const newId = opts.id ?? `${id}-r${n}`;
-      const handle = await client.workflow.start('autogan-search', {
-        args: [{ ...saved.params, state: { ...saved.state, paused: false } }],
-        taskQueue: desc.taskQueue,
-        workflowId: newId,
-        memo: { ...memo, resumedFrom: id },
-      });
-      console.log(
-        `resumed ${id} at iteration ${saved.state.iteration} (stage ${saved.state.stage}) as ${handle.workflowId}`,
-      );
-    } finally {
-      await client.connection.close();
-    }
-  });
+/** A scheduled `autogan-retrain` of one architecture with the pipeline's dataset, store and queues. */
+function retrainAction(plan: Plan, id: string, arch: number[], iterations: number) {
+  return {
+    workflowType: 'autogan-retrain',
+    args: [
+      {
+        pipeline: plan.name,
+        stepId: id,
+        with: { arch, iterations, label: id },
+        spec: plan.spec,
+        runId: id,
+      },
+    ],
+  };
+}
 
+/** A scheduled evaluation: a one-step pipeline run of the pipeline's own evaluate step. */
+function evaluateAction(plan: Plan, id: string, checkpoint: string, images?: number) {
+  return {
+    workflowType: 'pipelineWorkflow',
+    args: [{ ...plan, name: `${plan.name}-evaluate`, steps: [evaluationStep(plan, id, checkpoint, images)] }],
+  };
+}
+
+export function registerScheduleCommands(program: Command): void {
   const schedule = program
     .command('schedule')
     .description('Temporal Schedules: periodic retraining or FID evaluation');
@@ -115,44 +86,16 @@ export function registerSearchCommands(program: Command): void {
       if (!!o.retrain === !!o.evaluate)
         throw new Error('give exactly one of --retrain <vector> or --evaluate <checkpoint>');
       if (!o.cron === !o.every) throw new Error('give exactly one of --cron or --every');
-      const overlap = {
-        skip: ScheduleOverlapPolicy.SKIP,
-        'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE,
-        'buffer-all': ScheduleOverlapPolicy.BUFFER_ALL,
-        'cancel-other': ScheduleOverlapPolicy.CANCEL_OTHER,
-        'terminate-other': ScheduleOverlapPolicy.TERMINATE_OTHER,
-        'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
-      }[o.overlap];
-      if (overlap === undefined) throw new Error(`unknown overlap policy "${o.overlap}"`);
+      const overlap = OVERLAP[o.overlap];
+      if (overlap === undefined)
+        throw new CliExit(
+          2,
+          `unknown overlap policy "${o.overlap}": expected ${Object.keys(OVERLAP).join(', ')}`,
+        );
       const plan = loadPipeline(o.pipeline);
-      const stepInput = (uses: string, w: Record<string, unknown>) => ({
-        pipeline: plan.name,
-        stepId: id,
-        with: w,
-        spec: plan.spec,
-        runId: id,
-      });
       const action = o.retrain
-        ? {
-            workflowType: 'autogan-retrain',
-            args: [
-              stepInput('autogan.retrain', {
-                arch: parseArchText(o.retrain),
-                iterations: o.iterations,
-                label: id,
-              }),
-            ],
-          }
-        : {
-            workflowType: 'pipelineWorkflow',
-            args: [
-              {
-                ...plan,
-                name: `${plan.name}-evaluate`,
-                steps: [evaluationStep(plan, id, o.evaluate!, o.images)],
-              },
-            ],
-          };
+        ? retrainAction(plan, id, parseArchText(o.retrain), o.iterations)
+        : evaluateAction(plan, id, o.evaluate!, o.images);
       const client = await connectClient(targetFrom(o));
       try {
         await client.schedule.create({
