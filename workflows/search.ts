@@ -3,6 +3,7 @@
 // answers the `progress` query, obeys pause/resume/stop signals, and continues-as-new every N
 // iterations so the history stays bounded over a 90-iteration search.
 import {
+  ApplicationFailure,
   condition,
   continueAsNew,
   defineQuery,
@@ -121,178 +122,250 @@ export function searchParamsOf(input: SearchWorkflowInput | StepInput): {
   return { params: withSearchDefaults(rest), ...(state ? { state } : {}) };
 }
 
+function freshState(): SearchState {
+  return {
+    iteration: 0,
+    stage: 0,
+    supernet: '',
+    controller: null,
+    beams: [],
+    resets: 0,
+    rewards: [],
+    history: [],
+    best: [],
+    grown: [],
+    children: [],
+    computeSeconds: 0,
+    paused: false,
+    runs: 1,
+  };
+}
+
+/** Input a direct start can get wrong fails the workflow with a message, not a task-retry loop. */
+function checkInput(p: SearchParams): void {
+  const problems: string[] = [];
+  if (!p.dataset || typeof p.dataset !== 'object' || typeof p.dataset.kind !== 'string')
+    problems.push('"dataset" must be an object with a "kind" (e.g. {"kind":"mnist"})');
+  if (typeof p.artifacts !== 'string' || !p.artifacts) problems.push('"artifacts" must be a directory path');
+  if (!p.taskQueues || typeof p.taskQueues.gpu !== 'string' || typeof p.taskQueues.control !== 'string')
+    problems.push('"taskQueues" must name the control and gpu queues');
+  if (problems.length)
+    throw ApplicationFailure.nonRetryable(`invalid autogan-search input: ${problems.join('; ')}`, 'BadInput');
+}
+
 export async function autoganSearch(input: SearchWorkflowInput | StepInput): Promise<SearchResult> {
   const { params: p, state: carried } = searchParamsOf(input);
-  const info = workflowInfo();
-  const heavy = proxyActivities<typeof activities>(trainingActivityOptions(p));
-  const light = proxyActivities<typeof activities>({
-    taskQueue: p.taskQueues.control,
-    startToCloseTimeout: '1m',
-    retry: { maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
-  });
+  checkInput(p);
+  const run = new SearchRun(p, carried);
+  await run.start();
+  // Algorithm 1: for each iteration, grow when a grow step is reached, train the shared GAN, train
+  // the controller, reset the shared GAN when its losses stalled; then derive the top K.
+  while (run.state.iteration < p.maxIterations && (await run.gate())) {
+    if (stageAt(p, run.state.iteration) > run.state.stage) {
+      await run.grow();
+      if (!(await run.gate())) break;
+    }
+    const shared = await run.trainShared();
+    const controller = p.mode !== 'random' && (await run.gate()) ? await run.trainController() : null;
+    if (shared.reset) await run.reset();
+    await run.endIteration(shared, controller);
+  }
+  return run.finish();
+}
 
-  // Findable in the Web UI by pipeline and dataset; `autogan resume` finds the state file through it.
-  upsertMemo({ pipeline: p.name, dataset: p.dataset.kind, artifacts: p.artifacts, mode: p.mode });
-  let phase: SearchProgress['phase'] = 'init';
-  let stopping = false;
-  let lastRewards: number[] = [];
-  let state: SearchState;
+type Activities = typeof activities;
+type SharedResult = Awaited<ReturnType<Activities['searchTrainShared']>>;
+type ControllerResult = Awaited<ReturnType<Activities['searchTrainController']>>;
 
-  const progress = (): SearchProgress => ({
-    name: p.name,
-    iteration: state?.iteration ?? 0,
-    maxIterations: p.maxIterations,
-    stage: state?.stage ?? 0,
-    phase: state?.paused && phase !== 'done' ? 'paused' : phase,
-    lastRewards,
-    best: state?.best ?? [],
-    resets: state?.resets ?? 0,
-    computeSeconds: state?.computeSeconds ?? 0,
-    paused: state?.paused ?? false,
-    stopping,
-    run: state?.runs ?? 1,
-  });
-  setHandler(progressQuery, progress);
-  setHandler(pauseSignal, () => {
-    if (state) state.paused = true;
-  });
-  setHandler(resumeSignal, () => {
-    if (state) state.paused = false;
-  });
-  setHandler(stopSignal, () => {
-    stopping = true;
-  });
+/** One run (between continue-as-new boundaries) of a search: its state, handlers and steps. */
+class SearchRun {
+  state: SearchState;
+  private phase: SearchProgress['phase'] = 'init';
+  private stopping = false;
+  private lastRewards: number[] = [];
+  private readonly heavy;
+  private readonly light;
+  private readonly workflowId = workflowInfo().workflowId;
+
+  constructor(
+    private readonly p: SearchParams,
+    private readonly carried?: SearchState,
+  ) {
+    this.state = carried ? { ...carried, runs: carried.runs + 1 } : freshState();
+    this.heavy = proxyActivities<Activities>(trainingActivityOptions(p));
+    this.light = proxyActivities<Activities>({
+      taskQueue: p.taskQueues.control,
+      startToCloseTimeout: '1m',
+      retry: { maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+    });
+    // Findable in the Web UI by pipeline and dataset; `autogan resume` finds the state file through it.
+    upsertMemo({ pipeline: p.name, dataset: p.dataset.kind, artifacts: p.artifacts, mode: p.mode });
+    setHandler(progressQuery, () => this.progress());
+    setHandler(pauseSignal, () => {
+      this.state.paused = true;
+    });
+    setHandler(resumeSignal, () => {
+      this.state.paused = false;
+    });
+    setHandler(stopSignal, () => {
+      this.stopping = true;
+    });
+  }
+
+  private progress(): SearchProgress {
+    const s = this.state;
+    return {
+      name: this.p.name,
+      iteration: s.iteration,
+      maxIterations: this.p.maxIterations,
+      stage: s.stage,
+      phase: s.paused && this.phase !== 'done' ? 'paused' : this.phase,
+      lastRewards: this.lastRewards,
+      best: s.best,
+      resets: s.resets,
+      computeSeconds: s.computeSeconds,
+      paused: s.paused,
+      stopping: this.stopping,
+      run: s.runs,
+    };
+  }
 
   /** Adds the compute seconds an activity reports. */
-  const timed = async <T extends { seconds: number }>(fn: () => Promise<T>): Promise<T> => {
+  private async timed<T extends { seconds: number }>(fn: () => Promise<T>): Promise<T> {
     const r = await fn();
-    state.computeSeconds += r.seconds;
+    this.state.computeSeconds += r.seconds;
     return r;
-  };
-  /** Pause point between steps: waits while paused; false when a stop was requested. */
-  const gate = async (): Promise<boolean> => {
-    await condition(() => !state.paused || stopping);
-    return !stopping;
-  };
-  const refs = () => ({
-    supernet: state.supernet,
-    controller: state.controller,
-    beams: state.beams,
-    stage: state.stage,
-    iteration: state.iteration,
-  });
+  }
 
-  if (carried) {
-    state = { ...carried, runs: carried.runs + 1 };
-  } else {
-    state = {
-      iteration: 0,
-      stage: 0,
-      supernet: '',
-      controller: null,
-      beams: [],
-      resets: 0,
-      rewards: [],
-      history: [],
-      best: [],
-      grown: [],
-      children: [],
-      computeSeconds: 0,
-      paused: false,
-      runs: 1,
+  private refs() {
+    const s = this.state;
+    return {
+      supernet: s.supernet,
+      controller: s.controller,
+      beams: s.beams,
+      stage: s.stage,
+      iteration: s.iteration,
     };
-    const init = await timed(() => heavy.searchInit(p));
-    Object.assign(state, { supernet: init.supernet, controller: init.controller, stage: init.stage });
   }
 
-  while (state.iteration < p.maxIterations && (await gate())) {
-    if (stageAt(p, state.iteration) > state.stage) {
-      phase = 'grow';
-      const g = await timed(() => heavy.searchGrow(p, refs()));
-      Object.assign(state, {
-        beams: g.beams,
-        controller: g.controller,
-        supernet: g.supernet,
-        stage: g.stage,
-      });
-      state.grown.push({ iteration: state.iteration, topK: g.topK });
-      if (!(await gate())) break;
-    }
-    phase = 'shared';
-    const r = await timed(() => heavy.searchTrainShared(p, refs()));
-    state.supernet = r.supernet;
-    let meanReward: number | null = null;
-    let entropy: number | null = null;
-    if (r.child) {
-      state.children.push(r.child);
-      meanReward = r.child.score;
-    }
-    if (p.mode !== 'random' && (await gate())) {
-      phase = 'controller';
-      const c = await timed(() => heavy.searchTrainController(p, refs()));
-      state.controller = c.controller;
-      meanReward = c.meanReward;
-      entropy = c.entropy;
-      lastRewards = c.rewards;
-      const seen = c.archs.map((arch, i) => ({ arch, score: c.rewards[i] }));
-      state.best = [...state.best, ...seen].sort((a, b) => b.score - a.score).slice(0, p.topK);
-    }
-    if (r.reset) {
-      phase = 'reset';
-      state.supernet = (await timed(() => heavy.searchReset(p, refs()))).supernet;
-      state.resets++;
-    }
-    state.history = [
-      ...state.history,
-      {
-        iteration: state.iteration,
-        stage: state.stage,
-        dLoss: r.dLoss,
-        gLoss: r.gLoss,
-        meanReward,
-        entropy,
-        reset: r.reset,
-      },
-    ].slice(-HISTORY_KEEP);
-    state.rewards.push(meanReward);
-    state.iteration++;
-    await light.searchRecordState(p.artifacts, info.workflowId, { params: p, state });
-    if (state.iteration % p.continueAsNewEvery === 0 && state.iteration < p.maxIterations && !stopping) {
-      await continueAsNew<typeof autoganSearch>({ ...p, state });
+  /** Pause point between steps: waits while paused; false when a stop was requested. */
+  async gate(): Promise<boolean> {
+    await condition(() => !this.state.paused || this.stopping);
+    return !this.stopping;
+  }
+
+  /** A new search creates the shared GAN and the first controller; a continued one has them. */
+  async start(): Promise<void> {
+    if (this.carried) return;
+    const init = await this.timed(() => this.heavy.searchInit(this.p));
+    Object.assign(this.state, { supernet: init.supernet, controller: init.controller, stage: init.stage });
+  }
+
+  /** Grow: the finished stage's top-K beams start the next stage's controller. */
+  async grow(): Promise<void> {
+    this.phase = 'grow';
+    const g = await this.timed(() => this.heavy.searchGrow(this.p, this.refs()));
+    Object.assign(this.state, {
+      beams: g.beams,
+      controller: g.controller,
+      supernet: g.supernet,
+      stage: g.stage,
+    });
+    this.state.grown.push({ iteration: this.state.iteration, topK: g.topK });
+  }
+
+  async trainShared(): Promise<SharedResult> {
+    this.phase = 'shared';
+    const r = await this.timed(() => this.heavy.searchTrainShared(this.p, this.refs()));
+    this.state.supernet = r.supernet;
+    if (r.child) this.state.children.push(r.child);
+    return r;
+  }
+
+  async trainController(): Promise<ControllerResult> {
+    this.phase = 'controller';
+    const c = await this.timed(() => this.heavy.searchTrainController(this.p, this.refs()));
+    this.state.controller = c.controller;
+    this.lastRewards = c.rewards;
+    const seen = c.archs.map((arch, i) => ({ arch, score: c.rewards[i] }));
+    this.state.best = [...this.state.best, ...seen].sort((a, b) => b.score - a.score).slice(0, this.p.topK);
+    return c;
+  }
+
+  /** Dynamic reset: a fresh shared GAN (the controller is kept). */
+  async reset(): Promise<void> {
+    this.phase = 'reset';
+    this.state.supernet = (await this.timed(() => this.heavy.searchReset(this.p, this.refs()))).supernet;
+    this.state.resets++;
+  }
+
+  /** Bookkeeping: the iteration's summary, the durable state file, continue-as-new when due. */
+  async endIteration(r: SharedResult, c: ControllerResult | null): Promise<void> {
+    const s = this.state;
+    const meanReward = c ? c.meanReward : (r.child?.score ?? null);
+    const summary: IterationSummary = {
+      iteration: s.iteration,
+      stage: s.stage,
+      dLoss: r.dLoss,
+      gLoss: r.gLoss,
+      meanReward,
+      entropy: c ? c.entropy : null,
+      reset: r.reset,
+    };
+    s.history = [...s.history, summary].slice(-HISTORY_KEEP);
+    s.rewards.push(meanReward);
+    s.iteration++;
+    await this.light.searchRecordState(this.p.artifacts, this.workflowId, { params: this.p, state: s });
+    if (
+      s.iteration % this.p.continueAsNewEvery === 0 &&
+      s.iteration < this.p.maxIterations &&
+      !this.stopping
+    ) {
+      await continueAsNew<typeof autoganSearch>({ ...this.p, state: s });
     }
   }
 
-  phase = 'derive';
-  let topK: SearchResult['topK'];
-  if (p.mode === 'random' && !p.weightSharing) {
-    // Only children of the final stage are whole generators; an earlier, shallower child's score
-    // (at a lower resolution) does not compete with them.
-    const finalLength = 4 + 5 * state.stage;
-    topK = state.children
-      .filter((c) => c.arch.length === finalLength)
-      .sort((a, b) => b.score - a.score)
-      .slice(0, p.topK);
-  } else {
-    const d = await timed(() => heavy.searchDerive(p, refs(), p.candidates, p.topK));
-    topK = d.topK;
+  /** The final top K: derived from the policy, or (random search without sharing) the best children. */
+  private async finalTopK(): Promise<SearchResult['topK']> {
+    const p = this.p;
+    if (p.mode === 'random' && !p.weightSharing) {
+      // Only children of the final stage are whole generators; an earlier, shallower child's score
+      // (at a lower resolution) does not compete with them.
+      const finalLength = 4 + 5 * this.state.stage;
+      return this.state.children
+        .filter((c) => c.arch.length === finalLength)
+        .sort((a, b) => b.score - a.score)
+        .slice(0, p.topK);
+    }
+    return (await this.timed(() => this.heavy.searchDerive(p, this.refs(), p.candidates, p.topK))).topK;
   }
-  phase = 'done';
-  const result: SearchResult = {
-    name: p.name,
-    params: p,
-    iterations: state.iteration,
-    stage: state.stage,
-    stopped: stopping,
-    topK,
-    supernet: state.supernet,
-    controller: state.controller,
-    beams: state.beams,
-    resets: state.resets,
-    rewards: state.rewards,
-    grown: state.grown,
-    history: state.history,
-    computeSeconds: state.computeSeconds,
-  };
-  await light.searchRecordState(p.artifacts, info.workflowId, { params: p, state, result });
-  return result;
+
+  async finish(): Promise<SearchResult> {
+    this.phase = 'derive';
+    const topK = await this.finalTopK();
+    this.phase = 'done';
+    const s = this.state;
+    const result: SearchResult = {
+      name: this.p.name,
+      params: this.p,
+      iterations: s.iteration,
+      stage: s.stage,
+      stopped: this.stopping,
+      topK,
+      supernet: s.supernet,
+      controller: s.controller,
+      beams: s.beams,
+      resets: s.resets,
+      rewards: s.rewards,
+      grown: s.grown,
+      history: s.history,
+      computeSeconds: s.computeSeconds,
+    };
+    await this.light.searchRecordState(this.p.artifacts, this.workflowId, {
+      params: this.p,
+      state: s,
+      result,
+    });
+    return result;
+  }
 }

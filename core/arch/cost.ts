@@ -25,7 +25,7 @@ export function archCost(vector: readonly number[], config: Partial<GanConfig> =
   const deconv = (inRes: number, cin: number, cout: number) => inRes * inRes * 4 * cin * cout;
   let macs = c.latentDim * B * B * C;
   let res = B;
-  cells.forEach((a, s) => {
+  for (const a of cells) {
     const out = res * 2;
     if (a.up === 'deconv') macs += deconv(res, C, C);
     macs += conv(out, 3, C, C) * 2;
@@ -40,8 +40,7 @@ export function archCost(vector: readonly number[], config: Partial<GanConfig> =
       macs += conv(out, 1, C, C);
     }
     res = out;
-    void s;
-  });
+  }
   macs += conv(res, 3, C, c.channels);
   return { params, macs, outputSize: res };
 }
