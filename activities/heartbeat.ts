@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Hooks } from '../services/search';
 
 /** Heartbeat at most this often (plus whenever a new checkpoint exists). */
-export const HEARTBEAT_INTERVAL_MS = Number(process.env.AUTOGAN_HEARTBEAT_MS ?? 5000);
+const HEARTBEAT_INTERVAL_MS = Number(process.env.AUTOGAN_HEARTBEAT_MS ?? 5000);
 
 /**
  * Hooks for a long activity: heartbeats on a time interval with progress and the newest checkpoint

@@ -8,7 +8,7 @@ import { CheckpointError } from './checkpoint/format';
 
 export type ArtifactRef = string;
 
-export function objectPath(root: string, ref: ArtifactRef): string {
+function objectPath(root: string, ref: ArtifactRef): string {
   if (!/^[0-9a-f]{64}\.[a-z0-9]+$/.test(ref))
     throw new CheckpointError(`"${ref}" is not an artifact reference`);
   return path.join(root, 'objects', ref.slice(0, 2), ref);

@@ -14,7 +14,7 @@ export interface Position {
  * required field is reported at the object that lacks it). With `key`, returns the key node of the
  * last segment, which is where an unknown property should be reported.
  */
-export function nodeAt(doc: Document, path: JsonPath, key = false): Node | undefined {
+function nodeAt(doc: Document, path: JsonPath, key = false): Node | undefined {
   let node: unknown = doc.contents;
   for (let i = 0; i < path.length; i++) {
     const seg = path[i];

@@ -9,7 +9,7 @@ export interface StartOptions {
   taskQueue?: string;
 }
 
-export function defaultWorkflowId(plan: Plan): string {
+function defaultWorkflowId(plan: Plan): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   return `${plan.name}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
 }

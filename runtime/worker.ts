@@ -40,7 +40,7 @@ export async function connectWorker(t: TemporalTarget): Promise<NativeConnection
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** Bundles the workflow code once per process (workers on several queues share it). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
   return bundle;
 }

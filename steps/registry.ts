@@ -124,10 +124,3 @@ export function stepType(name: string): StepType | undefined {
 export function stepTypes(): readonly StepType[] {
   return STEP_TYPES;
 }
-
-/** Adds a step type (used by later modules; duplicate names are a programming error). */
-export function registerStepType(def: StepType): void {
-  if (byName.has(def.type)) throw new Error(`step type ${def.type} is already registered`);
-  STEP_TYPES.push(def);
-  byName.set(def.type, def);
-}

@@ -22,7 +22,7 @@ const int = (v: string) => {
 };
 
 /** An architecture vector, or the name of a published model (autogan-cifar10-a|b|c). */
-export function archArgument(text: string): number[] {
+function archArgument(text: string): number[] {
   return PUBLISHED_ARCHS[text.trim()] ?? parseArchText(text);
 }
 

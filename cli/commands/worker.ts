@@ -4,7 +4,7 @@ import { CliExit } from '../exit';
 import { targetFrom, withConnectionOptions } from './connection-options';
 
 /** What `--kind` means when --queue / --concurrency are not given (the pipeline's default queues). */
-export const WORKER_KINDS: Record<string, { queue: string; concurrency: number }> = {
+const WORKER_KINDS: Record<string, { queue: string; concurrency: number }> = {
   control: { queue: 'autogan-control', concurrency: 8 },
   gpu: { queue: 'autogan-gpu', concurrency: 1 },
 };

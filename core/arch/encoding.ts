@@ -99,11 +99,6 @@ export function parseArchText(text: string): number[] {
   return nums;
 }
 
-export function stageOf(vector: readonly number[]): number {
-  parseArch(vector);
-  return (vector.length - 4) / 5;
-}
-
 /** Uniform random architecture for the first stage+1 cells (random search and tests). */
 export function randomArch(stage: number, rng: Rng): number[] {
   const out: number[] = [];

@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../atomic-write';
 import { currentBackend } from '../backend';
 
 const MAGIC = Buffer.from('AGCKPT01');
-export const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 1;
 
 export interface TensorEntry {
   name: string;
@@ -96,11 +96,6 @@ export function saveCheckpoint<S>(file: string, opts: SaveOptions<S>): string {
   const all = Buffer.concat([header, json, ...blobs]);
   writeFileAtomic(file, all);
   return sha256(all);
-}
-
-/** Reads the manifest only (cheap; no tensors). */
-export function readManifest<S = unknown>(file: string): Manifest<S> {
-  return parse<S>(file, readFile(file)).manifest;
 }
 
 function readFile(file: string): Buffer {

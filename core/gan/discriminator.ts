@@ -95,7 +95,7 @@ export function discriminate(p: ParamStore, config: GanConfig, stage: number, x:
 }
 
 /** The layers a stage uses (only their u/v are refreshed). */
-export function snLayersAt(config: GanConfig, stage: number): string[] {
+function snLayersAt(config: GanConfig, stage: number): string[] {
   const { growing, last } = blocks(config);
   const used = [...growing.slice(0, stage + 1), last];
   return snLayers(config).filter((n) => n === 'd.out' || used.some((b) => n.startsWith(`${b.name}.`)));

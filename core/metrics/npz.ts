@@ -45,7 +45,7 @@ export function parseNpy(buf: Buffer, where: string): NpyArray {
   return { dtype: size === 8 ? 'float64' : 'float32', shape, data };
 }
 
-export function encodeNpy(data: Float64Array, shape: number[]): Buffer {
+function encodeNpy(data: Float64Array, shape: number[]): Buffer {
   return encodeNpyAs(data, shape, 'f8');
 }
 

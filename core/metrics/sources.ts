@@ -35,7 +35,7 @@ export function datasetSource(ds: Dataset, size?: number): ImageSource {
   };
 }
 
-export function generatorSource(
+function generatorSource(
   trainer: GanTrainer,
   opts: { arch?: number[]; seed: number; ema: boolean },
 ): ImageSource {

@@ -18,7 +18,7 @@ export interface ParamSpec {
   trainable: boolean;
 }
 
-export function initValues(spec: ParamSpec, rng: Rng): Float32Array {
+function initValues(spec: ParamSpec, rng: Rng): Float32Array {
   const n = spec.shape.reduce((a, b) => a * b, 1);
   const init = spec.init;
   switch (init.kind) {

@@ -149,8 +149,6 @@ export const CONVS: readonly ConvSpec[] = [
   ...inceptionE('Mixed_7c', 2048),
 ];
 
-export const CONV_BY_NAME: ReadonlyMap<string, ConvSpec> = new Map(CONVS.map((c) => [c.name, c]));
-
 export interface StateEntry {
   name: string;
   shape: number[];
