@@ -5,13 +5,7 @@
 // decides every cell.
 import * as tf from '@tensorflow/tfjs';
 import { cellChoiceCounts } from '../arch/encoding';
-import {
-  assignVariables,
-  CheckpointError,
-  disposeLoaded,
-  loadCheckpoint,
-  saveCheckpoint,
-} from '../checkpoint/format';
+import { loadModel, saveModel, type ModelParts } from '../checkpoint/model';
 import { Adam } from '../nn/adam';
 import { ParamStore, type ParamSpec } from '../nn/params';
 import { Rng, type RngState } from '../rng';
@@ -90,6 +84,15 @@ export interface UpdateResult {
 }
 
 export const CONTROLLER_CHECKPOINT_KIND = 'autogan.controller';
+
+interface ControllerState {
+  config: ControllerConfig;
+  /** Per decision ('reference') or a single value; a number in checkpoints written before that. */
+  baseline: number[] | number | null;
+  steps: number;
+  rng: RngState;
+  extra: unknown;
+}
 
 function specs(cfg: ControllerConfig, tokens: number[]): ParamSpec[] {
   const H = cfg.hiddenSize;
@@ -377,48 +380,31 @@ export class Controller {
   }
 
   save(file: string, extra: unknown = null): string {
-    const tensors: Record<string, tf.Tensor> = {};
-    for (const n of this.params.names()) tensors[`ctrl/${n}`] = this.params.get(n);
-    const o = this.opt.state('adam');
-    Object.assign(tensors, o.tensors);
-    const state = {
+    const state: ControllerState = {
       config: this.config,
       baseline: this.baseline,
       steps: this.steps,
       rng: this.rng.state(),
-      adam: o.steps,
       extra,
     };
-    return saveCheckpoint(file, {
-      kind: CONTROLLER_CHECKPOINT_KIND,
-      state,
-      tensors,
-    });
+    return saveModel(file, CONTROLLER_CHECKPOINT_KIND, this.parts(), state);
+  }
+
+  private parts(): ModelParts {
+    return { variables: { ctrl: this.params.vars }, optimizers: { ctrl: this.opt } };
   }
 
   static load(file: string): { controller: Controller; extra: unknown } {
-    const ck = loadCheckpoint<{
-      config: ControllerConfig;
-      baseline: number[] | number | null;
-      steps: number;
-      rng: RngState;
-      adam: Record<string, number>;
-      extra: unknown;
-    }>(file, CONTROLLER_CHECKPOINT_KIND);
-    try {
-      const s = ck.manifest.state;
-      if (!s?.config || !Array.isArray(s.rng))
-        throw new CheckpointError(`${file}: the manifest has no controller state`);
-      const ctrl = new Controller(s.config, new Rng(s.rng), false);
-      assignVariables(ck, 'ctrl/', ctrl.params.vars);
-      ctrl.opt.restore('adam', ck.tensors, s.adam);
-      ctrl.baseline = typeof s.baseline === 'number' ? [s.baseline] : s.baseline;
-      ctrl.steps = s.steps;
-      ctrl.rng.setState(s.rng);
-      return { controller: ctrl, extra: s.extra };
-    } finally {
-      disposeLoaded(ck);
-    }
+    const { model: ctrl, state: s } = loadModel<ControllerState, Controller>(
+      file,
+      CONTROLLER_CHECKPOINT_KIND,
+      (s) => (s.config && Array.isArray(s.rng) ? new Controller(s.config, new Rng(s.rng), false) : undefined),
+      (c) => c.parts(),
+    );
+    ctrl.baseline = typeof s.baseline === 'number' ? [s.baseline] : s.baseline;
+    ctrl.steps = s.steps;
+    ctrl.rng.setState(s.rng);
+    return { controller: ctrl, extra: s.extra };
   }
 
   dispose(): void {

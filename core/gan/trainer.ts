@@ -4,13 +4,7 @@
 // G's weights). All randomness comes from seeded generators that are saved in checkpoints.
 import * as tf from '@tensorflow/tfjs';
 import { parseArch, vectorLength } from '../arch/encoding';
-import {
-  assignVariables,
-  CheckpointError,
-  disposeLoaded,
-  loadCheckpoint,
-  saveCheckpoint,
-} from '../checkpoint/format';
+import { loadModel, saveModel, type ModelParts } from '../checkpoint/model';
 import { Adam } from '../nn/adam';
 import { applyUpdates, BN_MOMENTUM, evalContext, trainingContext } from '../nn/layers';
 import { ParamStore } from '../nn/params';
@@ -109,7 +103,6 @@ interface TrainerState {
   gSteps: number;
   resets: number;
   rng: RngState;
-  adam: { g: Record<string, number>; d: Record<string, number> };
   windows: ResetState;
   /** Caller's extra state (data loader, sampler RNG, …). */
   extra: unknown;
@@ -428,15 +421,16 @@ export class GanTrainer {
     this.dropEmaBn();
   }
 
+  /** What a checkpoint holds besides the state: weights, EMA weights and both optimizers. */
+  private parts(): ModelParts {
+    return {
+      variables: { g: this.G.vars, d: this.D.vars, ...(this.ema ? { ema: this.ema } : {}) },
+      optimizers: { g: this.gOpt, d: this.dOpt },
+    };
+  }
+
   save(file: string, extra: unknown = null): string {
-    const tensors: Record<string, tf.Tensor> = {};
-    for (const n of this.G.names()) tensors[`g/${n}`] = this.G.get(n);
-    for (const n of this.D.names()) tensors[`d/${n}`] = this.D.get(n);
-    if (this.ema) for (const [n, v] of this.ema) tensors[`ema/${n}`] = v;
-    const g = this.gOpt.state('adam.g');
-    const d = this.dOpt.state('adam.d');
-    Object.assign(tensors, g.tensors, d.tensors);
-    const state: TrainerState = {
+    const state: Omit<TrainerState, 'adam'> = {
       gan: this.gan,
       train: this.train,
       arch: this.arch ?? null,
@@ -445,37 +439,27 @@ export class GanTrainer {
       gSteps: this.gSteps,
       resets: this.resets,
       rng: this.rng.state(),
-      adam: { g: g.steps, d: d.steps },
       windows: this.detector.state(),
       extra,
     };
-    return saveCheckpoint(file, {
-      kind: GAN_CHECKPOINT_KIND,
-      state,
-      tensors,
-    });
+    return saveModel(file, GAN_CHECKPOINT_KIND, this.parts(), state);
   }
 
   /** Restores a trainer exactly as it was saved; returns it with the caller's extra state. */
   static load(file: string): { trainer: GanTrainer; extra: unknown } {
-    const ckpt = loadCheckpoint<TrainerState>(file, GAN_CHECKPOINT_KIND);
-    try {
-      const s = ckpt.manifest.state;
-      if (!s || !s.gan || !s.train || !Array.isArray(s.rng))
-        throw new CheckpointError(`${file}: the manifest has no trainer state`);
-      const t = new GanTrainer(s.gan, s.train, s.stage, new Rng(0), s.arch ?? undefined, false);
-      assignVariables(ckpt, 'g/', t.G.vars);
-      assignVariables(ckpt, 'd/', t.D.vars);
-      if (t.ema) assignVariables(ckpt, 'ema/', t.ema);
-      t.gOpt.restore('adam.g', ckpt.tensors, s.adam.g);
-      t.dOpt.restore('adam.d', ckpt.tensors, s.adam.d);
-      Object.assign(t, { dSteps: s.dSteps, gSteps: s.gSteps, resets: s.resets });
-      t.rng.setState(s.rng);
-      t.detector.restore(s.windows);
-      return { trainer: t, extra: s.extra };
-    } finally {
-      disposeLoaded(ckpt);
-    }
+    const { model: t, state: s } = loadModel<TrainerState, GanTrainer>(
+      file,
+      GAN_CHECKPOINT_KIND,
+      (s) =>
+        s.gan && s.train && Array.isArray(s.rng)
+          ? new GanTrainer(s.gan, s.train, s.stage, new Rng(0), s.arch ?? undefined, false)
+          : undefined,
+      (t) => t.parts(),
+    );
+    Object.assign(t, { dSteps: s.dSteps, gSteps: s.gSteps, resets: s.resets });
+    t.rng.setState(s.rng);
+    t.detector.restore(s.windows);
+    return { trainer: t, extra: s.extra };
   }
 
   private disposeModels(): void {
