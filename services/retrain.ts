@@ -13,6 +13,7 @@ import { Rng } from '../core/rng';
 import type { DatasetRef } from '../pipeline/plan';
 import type { NetworkRef, TrainSettings } from '../pipeline/search-params';
 import { derivedSeed, network, noHooks, realStats, type Hooks } from './search';
+import { freshLoopState, meanLosses, trainLoop } from './train-loop';
 
 export interface RetrainParams {
   arch: number[];
@@ -109,27 +110,16 @@ export async function retrainChunk(
       totalSteps(p),
       Math.floor(t.dSteps / p.stepsPerActivity) * p.stepsPerActivity + p.stepsPerActivity,
     );
-    let d = 0;
-    let g = 0;
-    let gc = 0;
-    let n = 0;
-    let ref: ArtifactRef | undefined;
-    while (t.dSteps < end) {
-      const real = loader.next();
-      const r = t.step(real);
-      real.dispose();
-      d += r.dLoss;
-      n++;
-      if (r.gLoss !== undefined) {
-        g += r.gLoss;
-        gc++;
-      }
-      if (t.dSteps % p.checkpointEvery === 0 && t.dSteps < end) {
-        ref = putArtifact(p.artifacts, 'ckpt', (f) => t.save(f, { loader: loader.state() } satisfies Extra));
-        hooks.progress({ step: t.dSteps, total: end, ref });
-      } else hooks.progress({ step: t.dSteps, total: end, ...(ref ? { ref } : {}) });
-      await hooks.breathe();
-    }
+    const start = t.dSteps;
+    const losses = freshLoopState(start);
+    await trainLoop(t, loader, losses, {
+      end,
+      checkpointEvery: p.checkpointEvery,
+      checkpoint: () =>
+        putArtifact(p.artifacts, 'ckpt', (f) => t.save(f, { loader: loader.state() } satisfies Extra)),
+      hooks,
+    });
+    const n = t.dSteps - start;
     const out = putArtifact(p.artifacts, 'ckpt', (f) =>
       t.save(f, { loader: loader.state() } satisfies Extra),
     );
@@ -139,8 +129,7 @@ export async function retrainChunk(
     return {
       checkpoint: out,
       step: t.dSteps,
-      dLoss: d / Math.max(1, n),
-      gLoss: g / Math.max(1, gc),
+      ...meanLosses(losses),
       ...(due ? { evaluation: await evaluateTrainer(p, t, p.evalImages, `${p.label}-step${t.dSteps}`) } : {}),
     };
   } finally {

@@ -21,6 +21,7 @@ import {
   type SearchRefs,
 } from './context';
 import { scoreArch } from './scoring';
+import { freshLoopState, meanLosses, trainLoop } from '../train-loop';
 
 /** Samples one architecture for a shared-training step: from the controller, or uniformly. */
 function sampler(
@@ -63,42 +64,22 @@ export async function trainShared(
     const acc =
       resume && extra.phase?.iteration === s.iteration
         ? extra.phase
-        : { iteration: s.iteration, step: 0, dSum: 0, gSum: 0, dCount: 0, gCount: 0 };
+        : { iteration: s.iteration, ...freshLoopState() };
 
     if (p.mode === 'random' && !p.weightSharing) return await trainChild(p, s, sample, loader, total, hooks);
 
-    let reset = false;
-    let ref: ArtifactRef | undefined;
     const resumedFromStep = acc.step;
-    const checkpoint = () =>
-      saveTrainer(p, t, { loader: loader.state(), sampler: samplerRng.state(), phase: { ...acc } });
-    while (acc.step < total && !reset) {
-      const real = loader.next();
-      const r = t.step(real, sample());
-      real.dispose();
-      acc.step++;
-      acc.dSum += r.dLoss;
-      acc.dCount++;
-      if (r.gLoss !== undefined) {
-        acc.gSum += r.gLoss;
-        acc.gCount++;
-      }
-      reset = r.reset;
-      if (acc.step % p.checkpointEvery === 0 && acc.step < total && !reset) {
-        ref = checkpoint();
-        hooks.progress({ step: acc.step, total, ref });
-      } else hooks.progress({ step: acc.step, total, ...(ref ? { ref } : {}) });
-      await hooks.breathe();
-    }
+    const { stopped: reset } = await trainLoop(t, loader, acc, {
+      end: total,
+      arch: sample,
+      checkpointEvery: p.checkpointEvery,
+      checkpoint: () =>
+        saveTrainer(p, t, { loader: loader.state(), sampler: samplerRng.state(), phase: { ...acc } }),
+      hooks,
+      stopOn: (r) => r.reset,
+    });
     const supernet = saveTrainer(p, t, { loader: loader.state(), sampler: samplerRng.state() });
-    return {
-      supernet,
-      steps: acc.step,
-      dLoss: acc.dSum / Math.max(1, acc.dCount),
-      gLoss: acc.gSum / Math.max(1, acc.gCount),
-      reset,
-      resumedFromStep,
-    };
+    return { supernet, steps: acc.step, ...meanLosses(acc), reset, resumedFromStep };
   } finally {
     t.dispose();
     ctrl?.dispose();
@@ -120,28 +101,14 @@ async function trainChild(
     { ...trainConfig(p), reset: { window: 1, threshold: -Infinity, measure: 'std' } },
     { seed: derivedSeed(p, 'child', s.iteration), arch },
   );
-  let d = 0;
-  let g = 0;
-  let gc = 0;
+  const losses = freshLoopState();
   try {
-    for (let i = 0; i < total; i++) {
-      const real = loader.next();
-      const r = child.step(real);
-      real.dispose();
-      d += r.dLoss;
-      if (r.gLoss !== undefined) {
-        g += r.gLoss;
-        gc++;
-      }
-      hooks.progress({ step: i + 1, total });
-      await hooks.breathe();
-    }
+    await trainLoop(child, loader, losses, { end: total, hooks });
     const score = await scoreArch(p, child, arch, s.stage, derivedSeed(p, 'child-score', s.iteration));
     return {
       supernet: s.supernet,
       steps: total,
-      dLoss: d / total,
-      gLoss: g / Math.max(1, gc),
+      ...meanLosses(losses),
       reset: false,
       resumedFromStep: 0,
       child: { arch, score },

@@ -1,0 +1,75 @@
+// The one GAN training loop of the method's services (shared training, random-search children,
+// retraining): a D step per batch (and G steps as due), running loss sums, progress after every
+// step, a checkpoint every N steps that a retried attempt resumes from, and the event loop let
+// through between steps so heartbeats go out.
+import type { ArtifactRef } from '../core/artifacts';
+import type { BatchLoader } from '../core/datasets/loader';
+import type { GanTrainer, StepResult } from '../core/gan/trainer';
+import type { Hooks } from './search/context';
+
+/** Where a loop stands: steps done and the loss sums so far (saved in checkpoints for resume). */
+export interface LoopState {
+  step: number;
+  dSum: number;
+  dCount: number;
+  gSum: number;
+  gCount: number;
+}
+
+export function freshLoopState(step = 0): LoopState {
+  return { step, dSum: 0, dCount: 0, gSum: 0, gCount: 0 };
+}
+
+export interface LoopOptions {
+  /** Step to stop at (exclusive of further steps). */
+  end: number;
+  /** The architecture of each step (the shared supernet); none for a derived generator. */
+  arch?: () => readonly number[];
+  /** Checkpoint every this many steps (never at the last step: the caller saves the result). */
+  checkpointEvery?: number;
+  /** Writes a checkpoint of everything the loop and its caller need to resume. */
+  checkpoint?: () => ArtifactRef;
+  hooks: Hooks;
+  /** Ends the loop after a step whose result asks for it (a dynamic reset). */
+  stopOn?: (r: StepResult) => boolean;
+}
+
+/** Trains until `end` (or `stopOn`); mutates `state`; returns whether it stopped early. */
+export async function trainLoop(
+  trainer: GanTrainer,
+  loader: BatchLoader,
+  state: LoopState,
+  o: LoopOptions,
+): Promise<{ stopped: boolean }> {
+  let ref: ArtifactRef | undefined;
+  let stopped = false;
+  while (state.step < o.end && !stopped) {
+    const real = loader.next();
+    let r: StepResult;
+    try {
+      r = trainer.step(real, o.arch?.());
+    } finally {
+      real.dispose();
+    }
+    state.step++;
+    state.dSum += r.dLoss;
+    state.dCount++;
+    if (r.gLoss !== undefined) {
+      state.gSum += r.gLoss;
+      state.gCount++;
+    }
+    stopped = o.stopOn?.(r) ?? false;
+    const due = o.checkpoint && o.checkpointEvery && state.step % o.checkpointEvery === 0;
+    if (due && state.step < o.end && !stopped) {
+      ref = o.checkpoint!();
+      o.hooks.progress({ step: state.step, total: o.end, ref });
+    } else o.hooks.progress({ step: state.step, total: o.end, ...(ref ? { ref } : {}) });
+    await o.hooks.breathe();
+  }
+  return { stopped };
+}
+
+/** Mean D and G losses of a loop. */
+export function meanLosses(s: LoopState): { dLoss: number; gLoss: number } {
+  return { dLoss: s.dSum / Math.max(1, s.dCount), gLoss: s.gSum / Math.max(1, s.gCount) };
+}
