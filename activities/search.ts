@@ -53,7 +53,7 @@ export async function searchGrow(p: SearchParams, s: phases.SearchRefs) {
   return guarded(p, () => phases.grow(p, s, activityHooks()));
 }
 
-export async function searchReset(p: SearchParams, s: phases.SearchRefs) {
+export async function searchResetShared(p: SearchParams, s: phases.SearchRefs) {
   return guarded(p, () => ({ supernet: phases.resetShared(p, s) }));
 }
 

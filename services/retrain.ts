@@ -61,7 +61,7 @@ function totalSteps(p: RetrainParams): number {
 export function retrainInit(p: RetrainParams): { checkpoint: ArtifactRef; totalSteps: number } {
   openDataset(p.dataset);
   const cells = (p.arch.length - 4) / 5 + 1;
-  const t = GanTrainer.create(
+  const trainer = GanTrainer.create(
     { ...p.gan, cells },
     {
       ...DEFAULT_TRAIN,
@@ -74,8 +74,10 @@ export function retrainInit(p: RetrainParams): { checkpoint: ArtifactRef; totalS
     },
     { seed: derivedSeed(p, 'retrain', p.arch.join(',')), arch: p.arch },
   );
-  const checkpoint = putArtifact(p.artifacts, 'ckpt', (f) => t.save(f, { loader: null } satisfies Extra));
-  t.dispose();
+  const checkpoint = putArtifact(p.artifacts, 'ckpt', (f) =>
+    trainer.save(f, { loader: null } satisfies Extra),
+  );
+  trainer.dispose();
   return { checkpoint, totalSteps: totalSteps(p) };
 }
 
@@ -92,15 +94,13 @@ export async function retrainChunk(
   checkpoint: ArtifactRef,
   hooks: Hooks = noHooks,
 ): Promise<ChunkResult> {
-  const { trainer: t, extra } = GanTrainer.load(
-    getArtifact(p.artifacts, hooks.resumeFrom?.ref ?? checkpoint),
-  );
+  const { trainer, extra } = GanTrainer.load(getArtifact(p.artifacts, hooks.resumeFrom?.ref ?? checkpoint));
   try {
     const loader = new BatchLoader(
       openDataset(p.dataset),
       {
         batchSize: p.train.disBatchSize,
-        imageSize: imageSizeAt(p.gan, t.stage),
+        imageSize: imageSizeAt(p.gan, trainer.stage),
         channels: p.gan.channels,
         ...(p.datasetLimit ? { limit: p.datasetLimit } : {}),
       },
@@ -108,32 +108,34 @@ export async function retrainChunk(
     );
     const end = Math.min(
       totalSteps(p),
-      Math.floor(t.dSteps / p.stepsPerActivity) * p.stepsPerActivity + p.stepsPerActivity,
+      Math.floor(trainer.dSteps / p.stepsPerActivity) * p.stepsPerActivity + p.stepsPerActivity,
     );
-    const start = t.dSteps;
+    const start = trainer.dSteps;
     const losses = freshLoopState(start);
-    await trainLoop(t, loader, losses, {
+    await trainLoop(trainer, loader, losses, {
       end,
       checkpointEvery: p.checkpointEvery,
       checkpoint: () =>
-        putArtifact(p.artifacts, 'ckpt', (f) => t.save(f, { loader: loader.state() } satisfies Extra)),
+        putArtifact(p.artifacts, 'ckpt', (f) => trainer.save(f, { loader: loader.state() } satisfies Extra)),
       hooks,
     });
-    const n = t.dSteps - start;
+    const n = trainer.dSteps - start;
     const out = putArtifact(p.artifacts, 'ckpt', (f) =>
-      t.save(f, { loader: loader.state() } satisfies Extra),
+      trainer.save(f, { loader: loader.state() } satisfies Extra),
     );
     const due =
       end >= totalSteps(p) ||
       (p.evalEvery > 0 && Math.floor(end / p.evalEvery) > Math.floor((end - n) / p.evalEvery));
     return {
       checkpoint: out,
-      step: t.dSteps,
+      step: trainer.dSteps,
       ...meanLosses(losses),
-      ...(due ? { evaluation: await evaluateTrainer(p, t, p.evalImages, `${p.label}-step${t.dSteps}`) } : {}),
+      ...(due
+        ? { evaluation: await evaluateTrainer(p, trainer, p.evalImages, `${p.label}-step${trainer.dSteps}`) }
+        : {}),
     };
   } finally {
-    t.dispose();
+    trainer.dispose();
   }
 }
 
@@ -151,13 +153,13 @@ export async function evaluateTrainer(
     | 'gan'
     | 'datasetLimit'
   >,
-  t: GanTrainer,
+  trainer: GanTrainer,
   images: number,
   label: string,
 ): Promise<{ step: number; is: number; isStd: number; fid: number | null; samples: string }> {
   const net = await network(p.network);
   const rng = new Rng(derivedSeed(p, 'eval', label));
-  const source: ImageSource = { count: images, next: (n) => t.sample(n, { rng, ema: true }) };
+  const source: ImageSource = { count: images, next: (n) => trainer.sample(n, { rng, ema: true }) };
   const ev = await evaluateImages(net, source, {
     images,
     batchSize: p.evalBatchSize,
@@ -165,15 +167,15 @@ export async function evaluateTrainer(
     splits: Math.min(10, images),
   });
   const real = await realStats(
-    { ...p, gan: { ...p.gan, cells: t.stage + 1 }, rewardImages: Math.max(images, 1000) },
-    t.stage,
+    { ...p, gan: { ...p.gan, cells: trainer.stage + 1 }, rewardImages: Math.max(images, 1000) },
+    trainer.stage,
   );
-  const grid = t.sample(64, { rng: new Rng(1), ema: true });
+  const grid = trainer.sample(64, { rng: new Rng(1), ema: true });
   const samples = path.join(runDir(p.artifacts, p.runId), `samples-${label}.png`);
   saveGrid(samples, grid);
   grid.dispose();
   return {
-    step: t.dSteps,
+    step: trainer.dSteps,
     is: ev.is!.mean,
     isStd: ev.is!.std,
     fid: frechetDistance(ev.stats!, real),

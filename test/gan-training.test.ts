@@ -186,7 +186,7 @@ describe('GAN training', function () {
     assert.equal(fired, 2, 'fires once both windows hold 2 losses (G steps at D steps 0 and 2)');
     const trained = t.G.get('g.l1.w').dataSync().slice();
     assert.notDeepEqual(trained, before, 'training moved the weights');
-    t.reinitialize();
+    t.reset();
     assert.equal(t.resets, 1);
     const fresh = t.G.get('g.l1.w').dataSync();
     assert.notDeepEqual(fresh, trained, 'the trained weights are gone');

@@ -295,7 +295,9 @@ class SearchRun {
   /** Dynamic reset: a fresh shared GAN (the controller is kept). */
   async reset(): Promise<void> {
     this.phase = 'reset';
-    this.state.supernet = (await this.timed(() => this.heavy.searchReset(this.p, this.refs()))).supernet;
+    this.state.supernet = (
+      await this.timed(() => this.heavy.searchResetShared(this.p, this.refs()))
+    ).supernet;
     this.state.resets++;
   }
 

@@ -176,7 +176,7 @@ export class GanTrainer {
   }
 
   /** Dynamic reset: fresh G, D and optimizers (the controller is not the trainer's business). */
-  reinitialize(): void {
+  reset(): void {
     this.disposeModels();
     this.build();
     this.detector.clear();

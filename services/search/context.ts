@@ -78,13 +78,16 @@ export function loaderFor(p: SearchParams, stage: number, state: LoaderState | n
   return new BatchLoader(ds, opts, state ?? derivedSeed(p, 'data'));
 }
 
-export function saveTrainer(p: SearchParams, t: GanTrainer, extra: SupernetExtra): ArtifactRef {
-  return putArtifact(p.artifacts, 'ckpt', (f) => t.save(f, extra));
+export function saveTrainer(p: SearchParams, trainer: GanTrainer, extra: SupernetExtra): ArtifactRef {
+  return putArtifact(p.artifacts, 'ckpt', (f) => trainer.save(f, extra));
 }
 
-export function loadTrainer(p: SearchParams, ref: ArtifactRef): { t: GanTrainer; extra: SupernetExtra } {
+export function loadTrainer(
+  p: SearchParams,
+  ref: ArtifactRef,
+): { trainer: GanTrainer; extra: SupernetExtra } {
   const { trainer, extra } = GanTrainer.load(getArtifact(p.artifacts, ref));
-  return { t: trainer, extra: extra as SupernetExtra };
+  return { trainer, extra: extra as SupernetExtra };
 }
 
 export function newController(p: SearchParams, stage: number): Controller {
@@ -105,11 +108,18 @@ export function newController(p: SearchParams, stage: number): Controller {
   );
 }
 
-export function saveController(p: SearchParams, c: Controller, extra: ControllerExtra = {}): ArtifactRef {
-  return putArtifact(p.artifacts, 'ckpt', (f) => c.save(f, extra));
+export function saveController(
+  p: SearchParams,
+  controller: Controller,
+  extra: ControllerExtra = {},
+): ArtifactRef {
+  return putArtifact(p.artifacts, 'ckpt', (f) => controller.save(f, extra));
 }
 
-export function loadController(p: SearchParams, ref: ArtifactRef): { c: Controller; extra: ControllerExtra } {
+export function loadController(
+  p: SearchParams,
+  ref: ArtifactRef,
+): { controller: Controller; extra: ControllerExtra } {
   const { controller, extra } = Controller.load(getArtifact(p.artifacts, ref));
-  return { c: controller, extra: (extra ?? {}) as ControllerExtra };
+  return { controller, extra: (extra ?? {}) as ControllerExtra };
 }

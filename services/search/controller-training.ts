@@ -28,10 +28,10 @@ export async function trainController(
 ): Promise<ControllerResult> {
   if (!s.controller) throw new Error('this search has no controller (random search)');
   const resume = hooks.resumeFrom;
-  const { c, extra } = loadController(p, resume?.ref ?? s.controller);
-  const { t } = loadTrainer(p, s.supernet);
+  const { controller: ctrl, extra } = loadController(p, resume?.ref ?? s.controller);
+  const { trainer } = loadTrainer(p, s.supernet);
   try {
-    if (t.stage !== s.stage) t.setStage(s.stage);
+    if (trainer.stage !== s.stage) trainer.setStage(s.stage);
     const acc =
       resume && extra.phase?.iteration === s.iteration
         ? extra.phase
@@ -45,26 +45,26 @@ export async function trainController(
     const beams = s.beams.length ? s.beams : undefined;
     // A fresh call (not a resumed attempt of this iteration) starts its baseline afresh, as the
     // reference's train_controller does.
-    if (acc.step === 0 && (c.config.baselineScope ?? 'call') === 'call') c.resetBaseline();
+    if (acc.step === 0 && (ctrl.config.baselineScope ?? 'call') === 'call') ctrl.resetBaseline();
     while (acc.step < p.controllerSteps) {
-      const batch = c.sample(p.controllerBatch, beams);
+      const batch = ctrl.sample(p.controllerBatch, beams);
       const scores: number[] = [];
       for (const [k, smp] of batch.entries()) {
         scores.push(
-          await scoreArch(p, t, smp.arch, s.stage, derivedSeed(p, 'reward', s.iteration, acc.step, k)),
+          await scoreArch(p, trainer, smp.arch, s.stage, derivedSeed(p, 'reward', s.iteration, acc.step, k)),
         );
         await hooks.breathe();
       }
-      const u = c.update(batch, scores, beams);
+      const u = ctrl.update(batch, scores, beams);
       acc.step++;
       acc.rewards.push(...u.rewards);
       acc.entropies.push(u.meanEntropy);
       acc.archs.push(...batch.map((b) => b.arch));
-      const ref = saveController(p, c, { phase: { ...acc } });
+      const ref = saveController(p, ctrl, { phase: { ...acc } });
       hooks.progress({ step: acc.step, total: p.controllerSteps, ref });
       await hooks.breathe();
     }
-    const controller = saveController(p, c);
+    const controller = saveController(p, ctrl);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     return {
       controller,
@@ -72,10 +72,11 @@ export async function trainController(
       rewards: acc.rewards,
       meanReward: mean(acc.rewards),
       entropy: mean(acc.entropies),
-      baseline: c.baseline === null ? null : c.baseline.reduce((a, b) => a + b, 0) / c.baseline.length,
+      baseline:
+        ctrl.baseline === null ? null : ctrl.baseline.reduce((a, b) => a + b, 0) / ctrl.baseline.length,
     };
   } finally {
-    c.dispose();
-    t.dispose();
+    ctrl.dispose();
+    trainer.dispose();
   }
 }

@@ -36,14 +36,14 @@ export async function derive(
 ): Promise<DeriveResult> {
   const { m, k, tag } = opts;
   const scoring = opts.images ? { ...p, rewardImages: opts.images } : p;
-  const { t } = loadTrainer(p, s.supernet);
-  const ctrl = s.controller ? loadController(p, s.controller).c : null;
+  const { trainer } = loadTrainer(p, s.supernet);
+  const ctrl = s.controller ? loadController(p, s.controller).controller : null;
   try {
-    if (t.stage !== s.stage) t.setStage(s.stage);
+    if (trainer.stage !== s.stage) trainer.setStage(s.stage);
     let done = 0;
     const score = async (arch: number[]) => {
       const seed = tag ? derivedSeed(p, 'derive', tag, done) : derivedSeed(p, 'derive', s.iteration, done);
-      const v = await scoreArch(scoring, t, arch, s.stage, seed);
+      const v = await scoreArch(scoring, trainer, arch, s.stage, seed);
       hooks.progress({ step: ++done, total: m });
       await hooks.breathe();
       return v;
@@ -68,7 +68,7 @@ export async function derive(
       candidates: r.candidates,
     };
   } finally {
-    t.dispose();
+    trainer.dispose();
     ctrl?.dispose();
   }
 }

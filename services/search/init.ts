@@ -14,14 +14,17 @@ export function initSearch(p: SearchParams): {
 } {
   openDataset(p.dataset); // fail early on a bad dataset
   const stage = stageAt(p, 0);
-  const t = GanTrainer.create(ganConfig(p), trainConfig(p), { seed: derivedSeed(p, 'gan'), stage });
-  const supernet = saveTrainer(p, t, { loader: null, sampler: new Rng(derivedSeed(p, 'sampler')).state() });
-  t.dispose();
+  const trainer = GanTrainer.create(ganConfig(p), trainConfig(p), { seed: derivedSeed(p, 'gan'), stage });
+  const supernet = saveTrainer(p, trainer, {
+    loader: null,
+    sampler: new Rng(derivedSeed(p, 'sampler')).state(),
+  });
+  trainer.dispose();
   let controller: ArtifactRef | null = null;
   if (p.mode !== 'random') {
-    const c = newController(p, stage);
-    controller = saveController(p, c);
-    c.dispose();
+    const ctrl = newController(p, stage);
+    controller = saveController(p, ctrl);
+    ctrl.dispose();
   }
   return { supernet, controller, stage };
 }

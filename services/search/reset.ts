@@ -5,9 +5,9 @@ import { loadTrainer, saveTrainer, type SearchRefs } from './context';
 
 /** Dynamic reset: a fresh shared GAN at the same stage (the controller is kept). */
 export function resetShared(p: SearchParams, s: SearchRefs): ArtifactRef {
-  const { t, extra } = loadTrainer(p, s.supernet);
-  t.reinitialize();
-  const ref = saveTrainer(p, t, { ...extra, phase: undefined });
-  t.dispose();
+  const { trainer, extra } = loadTrainer(p, s.supernet);
+  trainer.reset();
+  const ref = saveTrainer(p, trainer, { ...extra, phase: undefined });
+  trainer.dispose();
   return ref;
 }

@@ -80,7 +80,7 @@ export async function realStats(
 /** The reward of an architecture: IS (or 1/FID) of rewardImages generated at the stage's resolution. */
 export async function scoreArch(
   p: SearchParams,
-  t: GanTrainer,
+  trainer: GanTrainer,
   arch: number[],
   stage: number,
   seed: number,
@@ -89,7 +89,7 @@ export async function scoreArch(
   const rng = new Rng(seed);
   const source: ImageSource = {
     count: p.rewardImages,
-    next: (n) => t.sample(n, { ...(t.arch ? {} : { arch }), rng, ema: !!t.ema }),
+    next: (n) => trainer.sample(n, { ...(trainer.arch ? {} : { arch }), rng, ema: !!trainer.ema }),
   };
   const wantFid = p.reward === 'inverse-fid';
   const ev = await evaluateImages(net, source, {

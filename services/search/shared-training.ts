@@ -26,13 +26,13 @@ import { freshLoopState, meanLosses, trainLoop } from '../train-loop';
 /** Samples one architecture for a shared-training step: from the controller, or uniformly. */
 function sampler(
   p: SearchParams,
-  c: Controller | null,
+  ctrl: Controller | null,
   beams: Beam[],
   stage: number,
   rng: Rng,
 ): () => number[] {
-  if (!c) return () => randomArch(stage, rng);
-  return () => c.sample(1, beams.length ? beams : undefined, rng)[0].arch;
+  if (!ctrl) return () => randomArch(stage, rng);
+  return () => ctrl.sample(1, beams.length ? beams : undefined, rng)[0].arch;
 }
 
 export interface SharedResult {
@@ -53,10 +53,10 @@ export async function trainShared(
   hooks: Hooks = noHooks,
 ): Promise<SharedResult> {
   const resume = hooks.resumeFrom;
-  const { t, extra } = loadTrainer(p, resume?.ref ?? s.supernet);
-  const ctrl = s.controller ? loadController(p, s.controller).c : null;
+  const { trainer, extra } = loadTrainer(p, resume?.ref ?? s.supernet);
+  const ctrl = s.controller ? loadController(p, s.controller).controller : null;
   try {
-    if (t.stage !== s.stage) t.setStage(s.stage);
+    if (trainer.stage !== s.stage) trainer.setStage(s.stage);
     const loader = loaderFor(p, s.stage, extra.loader);
     const total = p.sharedSteps ?? p.sharedEpochs * loader.batchesPerEpoch;
     const samplerRng = new Rng(extra.sampler);
@@ -69,19 +69,19 @@ export async function trainShared(
     if (p.mode === 'random' && !p.weightSharing) return await trainChild(p, s, sample, loader, total, hooks);
 
     const resumedFromStep = acc.step;
-    const { stopped: reset } = await trainLoop(t, loader, acc, {
+    const { stopped: reset } = await trainLoop(trainer, loader, acc, {
       end: total,
       arch: sample,
       checkpointEvery: p.checkpointEvery,
       checkpoint: () =>
-        saveTrainer(p, t, { loader: loader.state(), sampler: samplerRng.state(), phase: { ...acc } }),
+        saveTrainer(p, trainer, { loader: loader.state(), sampler: samplerRng.state(), phase: { ...acc } }),
       hooks,
       stopOn: (r) => r.reset,
     });
-    const supernet = saveTrainer(p, t, { loader: loader.state(), sampler: samplerRng.state() });
+    const supernet = saveTrainer(p, trainer, { loader: loader.state(), sampler: samplerRng.state() });
     return { supernet, steps: acc.step, ...meanLosses(acc), reset, resumedFromStep };
   } finally {
-    t.dispose();
+    trainer.dispose();
     ctrl?.dispose();
   }
 }
