@@ -8,11 +8,13 @@ import type { TfjsNetworkOptions } from '../core/metrics/features';
 import type { DatasetRef } from './plan';
 
 export interface DynamicReset {
+  /** @default true */
   enabled: boolean;
-  /** Loss window length (reference 500). */
+  /** Loss window length (reference 500). @default 500 */
   window: number;
-  /** Threshold on the window's spread (reference 1e-3). */
+  /** Threshold on the window's spread (reference 1e-3). @default 1e-3 */
   threshold: number;
+  /** What is compared with the threshold (see ResetConfig.measure). @default 'variance' */
   measure: 'std' | 'variance';
 }
 
@@ -34,59 +36,74 @@ export type TrainSettings = Pick<
 >;
 
 export interface SearchParams {
-  /** Shown in progress and memo. */
+  /** Shown in progress and memo. @default 'autogan-search' (a pipeline step: the pipeline's name) */
   name: string;
+  /** Required. */
   dataset: DatasetRef;
-  /** Artifact store directory (absolute on the workers). */
+  /** Artifact store directory (absolute on the workers). Required. */
   artifacts: string;
+  /** @default 12345 */
   seed: number;
+  /** @default 'auto' */
   backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
+  /** @default { control: 'autogan-control', gpu: 'autogan-gpu' } */
   taskQueues: { control: string; gpu: string };
+  /** Supernet and D sizes. @default the reference search script's: latent 128, gf 128, df 64, bottom 4, 3 cells, 3 channels, SN on D */
   gan: GanConfig;
+  /** @default lr 2e-4 (G and D), β 0/0.9, nCritic 5, G batch 128, D batch 64, SN per forward, Adam zero-grad off path */
   train: TrainSettings;
-  /** 'multi-level' (the paper), 'single-level' (one controller for every cell), 'random' (uniform sampler). */
+  /** 'multi-level' (the paper), 'single-level' (one controller for every cell), 'random' (uniform sampler). @default 'multi-level' */
   mode: 'multi-level' | 'single-level' | 'random';
-  /** Random search only: false trains every sampled child from scratch instead of sharing weights. */
+  /** Random search only: false trains every sampled child from scratch instead of sharing weights. @default true */
   weightSharing: boolean;
-  /** Reward of a child: 'is' (the paper) or 'inverse-fid' (1/FID, the ablation). */
+  /** Reward of a child: 'is' (the paper) or 'inverse-fid' (1/FID, the ablation). @default 'is' */
   reward: 'is' | 'inverse-fid';
+  /** Search iterations (reference script 65; its cfg.py default 90). @default 65 */
   maxIterations: number;
-  /** Search iterations at which the next cell is added (reference grow_step1/2: 15, 35). */
+  /** Search iterations at which the next cell is added (reference grow_step1/2). @default [15, 35] */
   growSteps: number[];
-  /** Shared-GAN training per iteration: epochs over the data (reference 15)… */
+  /** Shared-GAN training per iteration: epochs over the data (reference 15)… @default 15 */
   sharedEpochs: number;
   /** …or, when set, exactly this many D steps (small runs). */
   sharedSteps?: number;
+  /** Controller steps per iteration (reference ctrl_step). @default 30 */
   controllerSteps: number;
-  /** Architectures sampled per controller step (reference ctrl_sample_batch 1). */
+  /** Architectures sampled per controller step (reference ctrl_sample_batch). @default 1 */
   controllerBatch: number;
-  /** Images generated to score one child (reference rl_num_eval_img 5000). */
+  /** Images generated to score one child (reference rl_num_eval_img). @default 5000 */
   rewardImages: number;
+  /** Candidates sampled when deriving (M, reference num_candidate). @default 10 */
   candidates: number;
+  /** Kept when deriving (K, reference topk). @default 5 */
   topK: number;
+  /** Controller LSTM size (reference hid_size). @default 100 */
   hiddenSize: number;
+  /** Controller Adam learning rate (reference ctrl_lr). @default 3.5e-4 */
   ctrlLr: number;
-  /** Reference code 1e-3; the paper's text 1e-4. */
+  /** Entropy bonus weight: reference code 1e-3, the paper's text 1e-4. @default 1e-3 */
   entropyCoeff: number;
+  /** Moving-average baseline decay. @default 0.9 */
   baselineDecay: number;
   /** REINFORCE arithmetic (ControllerConfig.reinforce). @default 'reference' */
   reinforce: 'reference' | 'per-sample';
   /** When the baseline starts afresh (ControllerConfig.baselineScope). @default 'call' */
   baselineScope: 'call' | 'search';
   dynamicReset: DynamicReset;
+  /** Feature network of rewards. @default 'digits' */
   network: NetworkRef;
   /** Optional .npz statistics of real images for the 1/FID reward (default: computed from the dataset). */
   fidStats?: string;
+  /** Images per forward pass of the feature network. @default 100 */
   evalBatchSize: number;
-  /** Checkpoint (and report) every N training steps inside an activity. */
+  /** Checkpoint (and report) every N training steps inside an activity. @default 50 */
   checkpointEvery: number;
-  /** Start a fresh run history every N iterations (continue-as-new). */
+  /** Start a fresh run history every N iterations (continue-as-new). @default 10 */
   continueAsNewEvery: number;
   /** Limit of the dataset (first N images), for small runs. */
   datasetLimit?: number;
-  /** Heartbeat timeout of training activities: how fast a dead worker's step is retried elsewhere. */
+  /** Heartbeat timeout of training activities: how fast a dead worker's step is retried elsewhere. @default '2m' */
   heartbeatTimeout: string;
-  /** Longest one training activity may run (a full step at paper scale). */
+  /** Longest one training activity may run (a full step at paper scale). @default '24h' */
   activityTimeout: string;
 }
 

@@ -25,27 +25,37 @@ export interface RetrainParams {
   seed: number;
   backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
   taskQueues: { control: string; gpu: string };
-  /** The derived generator's cell count comes from the architecture. */
+  /** The derived generator's cell count comes from the architecture. @default latent 128, gf 256, df 128, bottom 4, 3 channels (reference train_derived) */
   gan: Omit<GanConfig, 'cells'>;
+  /** @default as the search's (lr 2e-4, β 0/0.9, nCritic 5, batches 128/64) */
   train: TrainSettings;
-  /** Generator iterations (reference max_iter 50000); D steps = iterations × nCritic. */
+  /** Generator iterations (reference max_iter 50000); D steps = iterations × nCritic. @default 50000 */
   iterations: number;
-  /** D steps per activity (each activity checkpoints every checkpointEvery steps). */
+  /** D steps per activity (each activity checkpoints every checkpointEvery steps). @default 1000 */
   stepsPerActivity: number;
-  /** Evaluate IS/FID and save a sample grid every N D steps (0: only at the end). */
+  /** Evaluate IS/FID and save a sample grid every N D steps (0: only at the end). @default 0 */
   evalEvery: number;
+  /** Images of each evaluation. @default 5000 */
   evalImages: number;
+  /** @default 100 */
   evalBatchSize: number;
+  /** @default 'digits' */
   network: NetworkRef;
+  /** .npz statistics of real images for FID (default: computed from the dataset). */
   fidStats?: string;
+  /** Linear LR decay to 0 over the run (reference). @default true */
   lrDecay: boolean;
+  /** EMA of G's weights (reference 0.999). @default 0.999 */
   emaDecay: number;
   /** @default true (see TrainConfig.emaWarmup) */
   emaWarmup?: boolean;
   /** @default 'recompute' (see TrainConfig.emaBnStats) */
   emaBnStats?: 'recompute' | 'live';
+  /** @default 200 */
   checkpointEvery: number;
+  /** @default '2m' */
   heartbeatTimeout: string;
+  /** @default '24h' */
   activityTimeout: string;
   datasetLimit?: number;
 }

@@ -11,16 +11,19 @@ import { ParamStore, type ParamSpec } from '../nn/params';
 import { Rng, type RngState } from '../rng';
 
 export interface ControllerConfig {
-  /** LSTM hidden size (reference 100). */
+  /** LSTM hidden size (reference 100). @default 100 */
   hiddenSize: number;
   /** Cells this controller decides: [k] for stage k of multi-level search, [0..n-1] for single-level. */
   cells: number[];
+  /** Adam learning rate (reference ctrl_lr). @default 3.5e-4 */
   lr: number;
+  /** @default 0 */
   beta1: number;
+  /** @default 0.9 */
   beta2: number;
-  /** Weight of the entropy bonus in the reward (paper 1e-4; reference code default 1e-3). */
+  /** Weight of the entropy bonus in the reward (paper 1e-4; reference code default 1e-3). @default 1e-3 */
   entropyCoeff: number;
-  /** Moving-average baseline decay (reference 0.9). */
+  /** Moving-average baseline decay (reference 0.9). @default 0.9 */
   baselineDecay: number;
   /**
    * The REINFORCE loss. 'reference': the reference code's arithmetic, where rewards and baseline

@@ -1,19 +1,19 @@
 // Model sizes, with the reference search script's values as defaults where they apply.
 
 export interface GanConfig {
-  /** Latent size (reference 128). */
+  /** Latent size (reference 128). @default 128 */
   latentDim: number;
-  /** Generator width (reference search 128; derived training 256). */
+  /** Generator width (reference search 128; derived training 256). @default 128 */
   gfDim: number;
-  /** Discriminator width (reference search 64; derived training 128). */
+  /** Discriminator width (reference search 64; derived training 128). @default 64 */
   dfDim: number;
-  /** Side of the first feature map (reference 4). */
+  /** Side of the first feature map (reference 4). @default 4 */
   bottomWidth: number;
-  /** Number of generator cells = search stages (reference 3). */
+  /** Number of generator cells = search stages (reference 3). @default 3 */
   cells: number;
-  /** Image channels (3 for CIFAR/STL, 1 for the embedded digits). */
+  /** Image channels (3 for CIFAR/STL, 1 for the embedded digits). @default 3 */
   channels: number;
-  /** Spectral norm on D (reference: on). */
+  /** Spectral norm on D (reference: on). @default true */
   dSpectralNorm: boolean;
   /**
    * What a cell passes on as its skip-out feature map. 'with-skip-ins': the map after this cell's

@@ -5,9 +5,9 @@
 // threshold. The reference checks only once the G window is full.
 
 export interface ResetConfig {
-  /** Window length (reference 500). */
+  /** Window length (reference 500). @default 500 */
   window: number;
-  /** Threshold (reference 1e-3). */
+  /** Threshold (reference 1e-3). @default 1e-3 */
   threshold: number;
   /**
    * 'variance': what the paper's text ("variance threshold 1e-3") and the reference code compare;

@@ -15,20 +15,25 @@ import { generate, generatorSpecs } from './generator';
 import { ResetDetector, DEFAULT_RESET, type ResetConfig, type ResetState } from './reset-detector';
 
 export interface TrainConfig {
+  /** G's Adam learning rate. @default 2e-4 */
   gLr: number;
+  /** D's Adam learning rate. @default 2e-4 */
   dLr: number;
+  /** @default 0 */
   beta1: number;
+  /** @default 0.9 */
   beta2: number;
-  /** D steps per G step (reference search 5). */
+  /** D steps per G step (reference search 5). @default 5 */
   nCritic: number;
-  /** Batch size of G steps (reference 128). */
+  /** Batch size of G steps (reference 128). @default 128 */
   genBatchSize: number;
-  /** Batch size of real images in D steps (reference 64). */
+  /** Batch size of real images in D steps (reference 64). @default 64 */
   disBatchSize: number;
+  /** Dynamic reset (ResetConfig). @default window 500, threshold 1e-3, variance */
   reset: ResetConfig;
-  /** Derived training: EMA decay of G's weights (reference 0.999); 0 disables. */
+  /** Derived training: EMA decay of G's weights (reference 0.999); 0 disables. @default 0 */
   emaDecay: number;
-  /** Derived training: LR decays linearly to 0 over this many D steps (reference max_iter × n_critic); 0 disables. */
+  /** Derived training: LR decays linearly to 0 over this many D steps (reference max_iter × n_critic); 0 disables. @default 0 */
   lrDecaySteps: number;
   /**
    * EMA warm-up as TensorFlow's ExponentialMovingAverage with num_updates: the decay used at G step
