@@ -1,28 +1,14 @@
 // Parameters of retraining a derived architecture (the `with:` of `autogan.retrain`). Pure.
+import { DERIVED_WIDTHS, GAN_DEFAULTS, TRAIN_DEFAULTS } from '../core/defaults';
 import type { StepInput } from './plan';
 import type { NetworkRef } from './search-params';
 
+// A derived generator's cell count comes from its architecture, not from the sizes.
+const { cells: _cells, ...derivedSizes } = { ...GAN_DEFAULTS, ...DERIVED_WIDTHS };
+
 export const DEFAULT_RETRAIN = {
-  gan: {
-    latentDim: 128,
-    gfDim: 256,
-    dfDim: 128,
-    bottomWidth: 4,
-    channels: 3,
-    dSpectralNorm: true,
-    skipOut: 'with-skip-ins' as const,
-  },
-  train: {
-    gLr: 2e-4,
-    dLr: 2e-4,
-    beta1: 0,
-    beta2: 0.9,
-    nCritic: 5,
-    genBatchSize: 128,
-    disBatchSize: 64,
-    snIterations: 'per-forward' as const,
-    adamOffPath: 'zero-grad' as const,
-  },
+  gan: derivedSizes,
+  train: { ...TRAIN_DEFAULTS },
   iterations: 50000,
   stepsPerActivity: 1000,
   evalEvery: 0,

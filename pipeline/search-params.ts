@@ -1,7 +1,9 @@
 // Parameters of an AutoGAN search (the `with:` of an `autogan.search` step, or the JSON input of
 // `temporal workflow start --type autogan-search`). Pure data and pure functions: the workflow
 // imports this module. Defaults are the reference search script's (exps/autogan_search.sh).
-// Type-only imports: erased at build time, so workflow code stays free of tfjs.
+// Besides pure data (core/defaults), type-only imports: erased at build time, so workflow code
+// stays free of tfjs.
+import { CONTROLLER_DEFAULTS, GAN_DEFAULTS, RESET_DEFAULTS, TRAIN_DEFAULTS } from '../core/defaults';
 import type { GanConfig } from '../core/gan/config';
 import type { TrainConfig } from '../core/gan/trainer';
 import type { TfjsNetworkOptions } from '../core/metrics/features';
@@ -112,27 +114,8 @@ export const DEFAULT_SEARCH: Omit<SearchParams, 'dataset' | 'artifacts'> = {
   seed: 12345,
   backend: 'auto',
   taskQueues: { control: 'autogan-control', gpu: 'autogan-gpu' },
-  gan: {
-    latentDim: 128,
-    gfDim: 128,
-    dfDim: 64,
-    bottomWidth: 4,
-    cells: 3,
-    channels: 3,
-    dSpectralNorm: true,
-    skipOut: 'with-skip-ins',
-  },
-  train: {
-    gLr: 2e-4,
-    dLr: 2e-4,
-    beta1: 0,
-    beta2: 0.9,
-    nCritic: 5,
-    genBatchSize: 128,
-    disBatchSize: 64,
-    snIterations: 'per-forward',
-    adamOffPath: 'zero-grad',
-  },
+  gan: { ...GAN_DEFAULTS },
+  train: { ...TRAIN_DEFAULTS },
   mode: 'multi-level',
   weightSharing: true,
   reward: 'is',
@@ -144,13 +127,13 @@ export const DEFAULT_SEARCH: Omit<SearchParams, 'dataset' | 'artifacts'> = {
   rewardImages: 5000,
   candidates: 10,
   topK: 5,
-  hiddenSize: 100,
-  ctrlLr: 3.5e-4,
-  entropyCoeff: 1e-3,
-  baselineDecay: 0.9,
-  reinforce: 'reference',
-  baselineScope: 'call',
-  dynamicReset: { enabled: true, window: 500, threshold: 1e-3, measure: 'variance' },
+  hiddenSize: CONTROLLER_DEFAULTS.hiddenSize,
+  ctrlLr: CONTROLLER_DEFAULTS.lr,
+  entropyCoeff: CONTROLLER_DEFAULTS.entropyCoeff,
+  baselineDecay: CONTROLLER_DEFAULTS.baselineDecay,
+  reinforce: CONTROLLER_DEFAULTS.reinforce,
+  baselineScope: CONTROLLER_DEFAULTS.baselineScope,
+  dynamicReset: { enabled: true, ...RESET_DEFAULTS },
   network: 'digits',
   evalBatchSize: 100,
   checkpointEvery: 50,

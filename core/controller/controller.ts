@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { cellChoiceCounts } from '../arch/encoding';
 import { loadModel, saveModel, type ModelParts } from '../checkpoint/model';
+import { CONTROLLER_DEFAULTS } from '../defaults';
 import { Adam } from '../nn/adam';
 import { ParamStore, type ParamSpec } from '../nn/params';
 import { Rng, type RngState } from '../rng';
@@ -43,16 +44,7 @@ export interface ControllerConfig {
   baselineScope?: 'call' | 'search';
 }
 
-export const DEFAULT_CONTROLLER: Omit<ControllerConfig, 'cells'> = {
-  hiddenSize: 100,
-  lr: 3.5e-4,
-  beta1: 0,
-  beta2: 0.9,
-  entropyCoeff: 1e-3,
-  baselineDecay: 0.9,
-  reinforce: 'reference',
-  baselineScope: 'call',
-};
+export const DEFAULT_CONTROLLER: Omit<ControllerConfig, 'cells'> = { ...CONTROLLER_DEFAULTS };
 
 /** An architecture prefix kept from the previous stage, with the LSTM state it ended in. */
 export interface Beam {

@@ -1,4 +1,5 @@
 // Model sizes, with the reference search script's values as defaults where they apply.
+import { GAN_DEFAULTS } from '../defaults';
 
 export interface GanConfig {
   /** Latent size (reference 128). @default 128 */
@@ -25,16 +26,7 @@ export interface GanConfig {
   skipOut?: 'with-skip-ins' | 'before-skip-ins';
 }
 
-export const DEFAULT_GAN_CONFIG: GanConfig = {
-  latentDim: 128,
-  gfDim: 128,
-  dfDim: 64,
-  bottomWidth: 4,
-  cells: 3,
-  channels: 3,
-  dSpectralNorm: true,
-  skipOut: 'with-skip-ins',
-};
+export const DEFAULT_GAN_CONFIG: GanConfig = { ...GAN_DEFAULTS };
 
 /** Output resolution at a stage: every cell doubles the resolution. */
 export function imageSizeAt(config: Pick<GanConfig, 'bottomWidth'>, stage: number): number {

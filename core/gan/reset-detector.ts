@@ -3,6 +3,7 @@
 // losses; fires when either full window's variance (the paper's "resetting variance threshold"
 // and the reference code's comparison) or, as an option, standard deviation is under the
 // threshold. The reference checks only once the G window is full.
+import { RESET_DEFAULTS } from '../defaults';
 
 export interface ResetConfig {
   /** Window length (reference 500). @default 500 */
@@ -18,7 +19,7 @@ export interface ResetConfig {
   measure: 'std' | 'variance';
 }
 
-export const DEFAULT_RESET: ResetConfig = { window: 500, threshold: 1e-3, measure: 'variance' };
+export const DEFAULT_RESET: ResetConfig = { ...RESET_DEFAULTS };
 
 export interface ResetState {
   g: number[];

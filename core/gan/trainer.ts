@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseArch, vectorLength } from '../arch/encoding';
 import { loadModel, saveModel, type ModelParts } from '../checkpoint/model';
+import { TRAIN_DEFAULTS } from '../defaults';
 import { Adam } from '../nn/adam';
 import { applyUpdates, BN_MOMENTUM, evalContext, trainingContext } from '../nn/layers';
 import { ParamStore } from '../nn/params';
@@ -65,20 +66,12 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_TRAIN: TrainConfig = {
-  gLr: 2e-4,
-  dLr: 2e-4,
-  beta1: 0,
-  beta2: 0.9,
-  nCritic: 5,
-  genBatchSize: 128,
-  disBatchSize: 64,
+  ...TRAIN_DEFAULTS,
   reset: DEFAULT_RESET,
   emaDecay: 0,
   lrDecaySteps: 0,
   emaWarmup: true,
   emaBnStats: 'recompute',
-  snIterations: 'per-forward',
-  adamOffPath: 'zero-grad',
 };
 
 /** A weight given by name (imports). */
