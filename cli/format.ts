@@ -43,6 +43,35 @@ export function formatSearchProgress(p: SearchProgress): string {
   ];
   if (p.lastRewards.length)
     lines.push(`  last rewards: ${p.lastRewards.map((r) => r.toFixed(3)).join(', ')}`);
-  for (const b of p.best) lines.push(`  best so far: [${b.arch.join(' ')}] reward ${b.score.toFixed(3)}`);
+  for (const b of p.best)
+    lines.push(`  best sampled in controller training: [${b.arch.join(' ')}] reward ${b.score.toFixed(3)}`);
   return lines.join('\n');
+}
+
+/** A finished run's result in a few lines (the full document: `autogan status --json`). */
+export function formatResult(result: unknown): string {
+  const r = result as Record<string, unknown> | null;
+  if (!r || typeof r !== 'object') return `result: ${JSON.stringify(result)}`;
+  const lines: string[] = [];
+  const outputs = r.outputs as Record<string, Record<string, unknown>> | undefined;
+  const search = (outputs ? Object.values(outputs).find((o) => o && 'topK' in o && 'rewards' in o) : r) as
+    { iterations?: number; resets?: number; topK?: Array<{ arch: number[]; score: number }> } | undefined;
+  if (search?.topK) {
+    lines.push(
+      `  search: ${search.iterations ?? '?'} iterations, ${search.resets ?? 0} dynamic resets; derived top ${search.topK.length}:`,
+    );
+    for (const t of search.topK) lines.push(`    [${t.arch.join(' ')}] reward ${t.score.toFixed(3)}`);
+  }
+  const evaluation = outputs
+    ? (Object.values(outputs).find((o) => o && 'winner' in o) as
+        | { winner?: { label: string; arch: number[]; is: number; fid: number | null; samples?: string } }
+        | undefined)
+    : undefined;
+  const w = evaluation?.winner;
+  if (w)
+    lines.push(
+      `  winner: ${w.label} [${w.arch.join(' ')}] IS ${w.is.toFixed(3)}${w.fid !== null ? `, FID ${w.fid.toFixed(2)}` : ''}${w.samples ? `; samples ${w.samples}` : ''}`,
+    );
+  if (outputs) lines.push(`  steps: ${Object.keys(outputs).join(', ')} (full outputs: --json)`);
+  return lines.length ? lines.join('\n') : `result: ${JSON.stringify(result).slice(0, 500)}`;
 }

@@ -23,7 +23,7 @@ describe('autogan status output', () => {
         'search demo: iteration 4/6, stage 1, phase paused',
         '  resets so far: 1; compute time: 12.3 s; run 2 of this search (continue-as-new)',
         '  last rewards: 1.500, 2.250',
-        '  best so far: [0 1 0 1 1 1 1 0 1] reward 2.500',
+        '  best sampled in controller training: [0 1 0 1 1 1 1 0 1] reward 2.500',
       ].join('\n'),
     );
   });

@@ -4,12 +4,13 @@ import type { Command } from 'commander';
 import { writeFileAtomic } from '../../core/atomic-write';
 import { formatIssue, loadPipeline, PipelineInvalidError } from '../../pipeline/load';
 import type { Plan } from '../../pipeline/plan';
+import type { WorkflowHandle } from '@temporalio/client';
 import { connectClient, workflowLink } from '../../runtime/connection';
 import { startPipeline } from '../../runtime/start-pipeline';
 import { pipelineStatusQuery } from '../../workflows/pipeline';
 import { progressQuery } from '../../workflows/search';
 import { CliExit } from '../exit';
-import { formatPlan, formatSearchProgress, formatStatus } from '../format';
+import { formatPlan, formatResult, formatSearchProgress, formatStatus } from '../format';
 import { targetFrom, withConnectionOptions } from './connection-options';
 
 function load(file: string, checkFiles = true): Plan {
@@ -110,19 +111,46 @@ export function registerPipelineCommands(program: Command): void {
   withConnectionOptions(
     program
       .command('status')
-      .description('show a pipeline run: state and each step')
-      .argument('<workflow-id>'),
-  ).action(async (id: string, opts: { address?: string; namespace?: string }) => {
+      .description(
+        'show a run: state, each step, search progress, the running activity; why it failed (exit 1 for failed runs)',
+      )
+      .argument('<workflow-id>')
+      .option('--json', 'print the whole description and result as JSON'),
+  ).action(async (id: string, opts: { json?: boolean; address?: string; namespace?: string }) => {
     const target = targetFrom(opts);
     const client = await connectClient(target);
+    let failed = false;
     try {
       const handle = client.workflow.getHandle(id);
       const desc = await handle.describe();
+      const state = desc.status.name;
+      failed = FAILED_STATES.includes(state);
+      const cause = failed ? await failureOf(handle) : undefined;
+      const result = state === 'COMPLETED' ? await handle.result() : undefined;
+      if (opts.json) {
+        console.log(
+          JSON.stringify(
+            {
+              id,
+              status: state,
+              type: desc.type,
+              start: desc.startTime,
+              close: desc.closeTime,
+              cause,
+              result,
+            },
+            null,
+            2,
+          ),
+        );
+        return;
+      }
       console.log(
-        `${id}: ${desc.status.name} (type ${desc.type}, started ${desc.startTime.toISOString()}${desc.closeTime ? `, closed ${desc.closeTime.toISOString()}` : ''})`,
+        `${id}: ${state} (type ${desc.type}, started ${desc.startTime.toISOString()}${desc.closeTime ? `, closed ${desc.closeTime.toISOString()}` : ''})`,
       );
+      if (cause) console.log(`  why: ${cause}`);
       // A query needs a worker to replay the run; closed runs show their result instead.
-      if (desc.type === 'pipelineWorkflow' && desc.status.name === 'RUNNING') {
+      if (desc.type === 'pipelineWorkflow' && state === 'RUNNING') {
         try {
           const st = await handle.query(pipelineStatusQuery);
           console.log(`pipeline ${st.pipeline}:\n${formatStatus(st)}`);
@@ -130,7 +158,7 @@ export function registerPipelineCommands(program: Command): void {
           console.log(`(no step status: ${(err as Error).message.split('\n')[0]})`);
         }
       }
-      if (desc.type === 'autogan-search' && desc.status.name === 'RUNNING') {
+      if (desc.type === 'autogan-search' && state === 'RUNNING') {
         const pr = await handle.query(progressQuery);
         console.log(formatSearchProgress(pr));
       }
@@ -141,11 +169,36 @@ export function registerPipelineCommands(program: Command): void {
           `  activity ${a.activityType?.name} (attempt ${a.attempt}${a.lastWorkerIdentity ? ` on ${a.lastWorkerIdentity}` : ''})${hb ? `: step ${hb.step}/${hb.total}${hb.ref ? `, last checkpoint ${String(hb.ref).slice(0, 12)}…` : ''}` : ''}`,
         );
       }
-      if (desc.status.name === 'COMPLETED') console.log(JSON.stringify(await handle.result(), null, 2));
+      if (result !== undefined) console.log(formatResult(result));
       const link = workflowLink(target, id);
       if (link) console.log(`web UI: ${link}`);
     } finally {
       await client.connection.close();
     }
+    if (failed) throw new CliExit(1);
   });
+}
+
+const FAILED_STATES = ['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED'];
+
+/** The reason a closed run did not complete, from its history's closing event (causes chained). */
+async function failureOf(handle: WorkflowHandle): Promise<string | undefined> {
+  const history = await handle.fetchHistory();
+  for (const e of [...(history.events ?? [])].reverse()) {
+    const failure =
+      e.workflowExecutionFailedEventAttributes?.failure ??
+      e.workflowExecutionTimedOutEventAttributes ??
+      undefined;
+    if (e.workflowExecutionTerminatedEventAttributes)
+      return `terminated${e.workflowExecutionTerminatedEventAttributes.reason ? `: ${e.workflowExecutionTerminatedEventAttributes.reason}` : ''}`;
+    if (e.workflowExecutionCanceledEventAttributes) return 'cancelled';
+    if (e.workflowExecutionTimedOutEventAttributes) return 'timed out (workflow execution timeout)';
+    if (failure && 'message' in failure) {
+      const chain: string[] = [];
+      for (let f: typeof failure | null | undefined = failure; f && chain.length < 5; f = f.cause)
+        if (f.message) chain.push(f.message);
+      return chain.join(': ');
+    }
+  }
+  return undefined;
 }

@@ -176,6 +176,25 @@ describe('autogan-search workflow @integration', function () {
     assert.equal(result.topK[0].arch.length, 4);
   });
 
+  it('a direct start without a dataset fails at once with a message, and `autogan status` says why (exit 1)', async () => {
+    const { dataset: _dataset, ...params } = tinySearch(queues, { maxIterations: 1 });
+    const id = `nodata-${Date.now()}`;
+    const handle = await env.client.workflow.start('autogan-search', {
+      args: [params],
+      taskQueue: queues.control,
+      workflowId: id,
+    });
+    await assert.rejects(handle.result(), (err: Error & { cause?: Error }) =>
+      /"dataset" must be an object/.test(String(err.cause?.message)),
+    );
+    const st = spawnSync(process.execPath, [cli, 'status', id, '--address', env.connection.options.address], {
+      encoding: 'utf8',
+    });
+    assert.equal(st.status, 1, st.stderr);
+    assert.match(st.stdout, new RegExp(`${id}: FAILED`));
+    assert.match(st.stdout, /why: invalid autogan-search input: "dataset" must be an object/);
+  });
+
   it('`autogan schedule create|list|delete` manages a Temporal Schedule for retraining', async () => {
     const address = env.connection.options.address;
     const pipeline = path.join(__dirname, '..', '..', '..', 'pipelines', 'demo-mnist.yaml');
