@@ -41,7 +41,14 @@ function parse(text: string, file: string, issues: ChainIssue[]): SourceDoc | un
     }
     return undefined;
   }
-  const data = doc.toJS() as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // e.g. an alias bomb ("Excessive alias count"): a bad file, reported like any other.
+    issues.push({ file, line: 1, col: 1, path: '(yaml)', message: (err as Error).message.split('\n')[0] });
+    return undefined;
+  }
   if (!isObj(data)) {
     issues.push({
       file,

@@ -199,6 +199,21 @@ describe('pipeline validation', () => {
     });
   });
 
+  it('an alias bomb is a bad file with a position, not a crash', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 0; i < 12; i++)
+      bomb.push(
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(97 + i)}`)
+          .join(', ')}]`,
+      );
+    const { plan, issues } = check(bomb.join('\n') + '\n');
+    assert.equal(plan, undefined);
+    assert.equal(issues.length, 1);
+    assert.deepEqual([issues[0].file, issues[0].line, issues[0].path], ['test.yaml', 1, '(yaml)']);
+    assert.match(issues[0].message, /alias/i);
+  });
+
   describe('extends', () => {
     const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'agx-'));
     const BASE = [
