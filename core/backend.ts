@@ -1,6 +1,7 @@
 // Chooses the tensor engine once per process: tfjs-node-gpu, then tfjs-node, then pure JS.
 // The choice is returned so every result can record which backend produced it.
 import * as tf from '@tensorflow/tfjs';
+import { installNativeGradients } from './nn/native-gradients';
 
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
 
@@ -67,6 +68,7 @@ export async function selectBackend(
       if (pref !== 'auto' && pref !== name) continue;
       const failure = tryLoad(p);
       if (failure === undefined && (await tf.setBackend('tensorflow'))) {
+        installNativeGradients(nativeOpAttr(p));
         pkg = p;
         backend = 'tensorflow';
         device = name === 'tensorflow-gpu' ? 'gpu' : 'cpu';
@@ -90,6 +92,15 @@ export async function selectBackend(
       : '';
   log(`[autogan] tensor backend: ${pkg} (${backend}, ${device})${note}`);
   return selected;
+}
+
+/** tfjs-node's builder of TensorFlow op type attributes, from the package that loaded. */
+function nativeOpAttr(pkg: string): (name: string, dtype: tf.DataType) => unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(`${pkg}/dist/nodejs_kernel_backend`) as {
+    createTensorsTypeOpAttr(name: string, dtype: tf.DataType): unknown;
+  };
+  return (name, dtype) => mod.createTensorsTypeOpAttr(name, dtype);
 }
 
 /** The backend chosen so far, if any (for recording with results). */

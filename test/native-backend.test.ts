@@ -32,4 +32,17 @@ describe('native backend', function () {
       assert.ok(c.ok, `${c.op}: max |native - js| = ${c.maxAbsDiff} > ${c.tolerance}`);
     assert.ok(report.checks.length >= 7);
   });
+
+  it("computes ReLU's gradient with TensorFlow's ReluGrad, bit-identical to tfjs's dy·step(x)", async () => {
+    const x = tf.tensor1d([-2, -0.5, 0, 1e-30, 0.5, 3, -0, 7]);
+    const dy = tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), dy)))(x);
+    const formula = tf.mul(dy, tf.step(x));
+    assert.deepEqual(Array.from(g.dataSync()), Array.from(formula.dataSync()));
+    const prof = await tf.profile(() => tf.grad((v: tf.Tensor) => tf.sum(tf.relu(v)))(x));
+    const names = prof.kernels.map((k) => k.name);
+    assert.ok(names.includes('AutoganNativeReluGrad'), names.join(', '));
+    assert.ok(!names.includes('Step'), 'the slow tfjs formula is not used');
+    tf.dispose([x, dy, g, formula]);
+  });
 });
