@@ -3,8 +3,14 @@
 import { useBackend } from '../core/backend';
 import type { SearchParams } from '../pipeline/search-params';
 import { asNonRetryable } from './errors';
+import { checkWorkerPath } from './worker-paths';
 
-export async function onBackend<T>(backend: SearchParams['backend'], fn: () => Promise<T> | T): Promise<T> {
+export async function onBackend<T>(
+  backend: SearchParams['backend'],
+  fn: () => Promise<T> | T,
+  paths: Record<string, string | undefined> = {},
+): Promise<T> {
+  for (const [what, p] of Object.entries(paths)) if (p !== undefined) checkWorkerPath(p, what);
   await useBackend(backend);
   try {
     return await fn();

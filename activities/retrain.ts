@@ -4,9 +4,11 @@ import { activityHooks } from './heartbeat';
 import { onBackend } from './on-backend';
 
 export async function retrainInit(p: retrain.RetrainParams) {
-  return onBackend(p.backend, () => retrain.retrainInit(p));
+  return onBackend(p.backend, () => retrain.retrainInit(p), paths(p));
 }
 
 export async function retrainChunk(p: retrain.RetrainParams, checkpoint: string) {
-  return onBackend(p.backend, () => retrain.retrainChunk(p, checkpoint, activityHooks()));
+  return onBackend(p.backend, () => retrain.retrainChunk(p, checkpoint, activityHooks()), paths(p));
 }
+
+const paths = (p: retrain.RetrainParams) => ({ artifacts: p.artifacts, 'dataset.path': p.dataset?.path });

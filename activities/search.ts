@@ -8,6 +8,7 @@ import type { StepInput, StepOutput } from '../pipeline/plan';
 import type { SearchParams } from '../pipeline/search-params';
 import type { Beam } from '../core/controller/controller';
 import { checkedWith } from './step-input';
+import { checkWorkerPath } from './worker-paths';
 import { asNonRetryable, badInput } from './errors';
 import { activityHooks } from './heartbeat';
 import * as path from 'node:path';
@@ -17,6 +18,8 @@ async function guarded<T extends object>(
   p: SearchParams,
   fn: () => Promise<T> | T,
 ): Promise<T & { seconds: number; backend: string }> {
+  checkWorkerPath(p.artifacts, 'artifacts');
+  if (p.dataset?.path) checkWorkerPath(p.dataset.path, 'dataset.path');
   const info = await useBackend(p.backend);
   const t0 = performance.now();
   try {
@@ -67,6 +70,7 @@ export async function searchRecordState(
   workflowId: string,
   state: unknown,
 ): Promise<string> {
+  checkWorkerPath(artifacts, 'artifacts');
   const file = path.join(runDir(artifacts, workflowId), 'search-state.json');
   writeFileAtomic(file, JSON.stringify(state, null, 2));
   return file;

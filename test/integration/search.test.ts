@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { resolveTemporalBinary } from '../../server/temporal-binary';
@@ -193,6 +194,28 @@ describe('autogan-search workflow @integration', function () {
     assert.equal(st.status, 1, st.stderr);
     assert.match(st.stdout, new RegExp(`${id}: FAILED`));
     assert.match(st.stdout, /why: invalid autogan-search input: "dataset" must be an object/);
+  });
+
+  it('refuses artifact paths that are relative, outside the worker roots, or escape through a symlink', async () => {
+    const outside = fs.mkdtempSync(path.join('/var/tmp', 'autogan-outside-'));
+    const link = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'autogan-link-')), 'store');
+    fs.symlinkSync(outside, link);
+    const cases: Array<[string, RegExp]> = [
+      ['../../../../tmp/evil', /is relative/],
+      ['/proc/nonexistent', /outside this worker's roots/],
+      [link, /really .*autogan-outside-.*outside this worker's roots/],
+    ];
+    for (const [artifacts, message] of cases) {
+      const handle = await env.client.workflow.start('autogan-search', {
+        args: [{ ...tinySearch(queues, { maxIterations: 1 }), artifacts }],
+        taskQueue: queues.control,
+        workflowId: `badpath-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+      });
+      await assert.rejects(handle.result(), (err: Error & { cause?: Error & { cause?: Error } }) =>
+        message.test(String(err.cause?.cause?.message ?? err.cause?.message)),
+      );
+    }
+    assert.deepEqual(fs.readdirSync(outside), [], 'nothing was written outside the roots');
   });
 
   it('`autogan schedule create|list|delete` manages a Temporal Schedule for retraining', async () => {
