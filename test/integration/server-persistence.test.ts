@@ -66,7 +66,19 @@ spec:
       );
       assert.equal(st.status, 0, st.stderr);
       assert.match(st.stdout, /COMPLETED/);
-      assert.match(st.stdout, /"count": 50/);
+      assert.match(st.stdout, /steps: a \(full outputs: --json\)/);
+      const json = spawnSync(
+        process.execPath,
+        [cli, 'status', handle.workflowId, '--json', '--address', server.address],
+        { encoding: 'utf8' },
+      );
+      assert.equal(json.status, 0, json.stderr);
+      const doc = JSON.parse(json.stdout) as {
+        status: string;
+        result: { outputs: { a: { count: number } } };
+      };
+      assert.equal(doc.status, 'COMPLETED');
+      assert.equal(doc.result.outputs.a.count, 50);
       await native.close();
       await connection.close();
     } finally {
