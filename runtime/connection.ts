@@ -54,12 +54,32 @@ export function tlsOptions(t: TemporalTarget) {
   };
 }
 
+export class TemporalUnreachable extends Error {
+  constructor(address: string, cause: string) {
+    super(
+      `cannot reach a Temporal server at ${address} (${cause}). Start one with \`npx autogan server\`, ` +
+        `or point TEMPORAL_ADDRESS (or --address) at yours`,
+    );
+    this.name = 'TemporalUnreachable';
+  }
+}
+
 export async function connectClient(t: TemporalTarget): Promise<Client> {
-  const connection = await Connection.connect({
-    address: t.address,
-    ...(t.tls ? { tls: tlsOptions(t) } : {}),
-    ...(t.apiKey ? { apiKey: t.apiKey } : {}),
-  });
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({
+      address: t.address,
+      ...(t.tls ? { tls: tlsOptions(t) } : {}),
+      ...(t.apiKey ? { apiKey: t.apiKey } : {}),
+    });
+  } catch (err) {
+    // The SDK's own message is a raw transport error (tonic::transport::Error(…)).
+    const raw = (err as Error).message;
+    throw new TemporalUnreachable(
+      t.address,
+      /refused/i.test(raw) ? 'connection refused' : raw.split('\n')[0],
+    );
+  }
   return new Client({ connection, namespace: t.namespace });
 }
 

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { strict as assert } from 'node:assert';
 import { formatSearchProgress } from '../cli/format';
 
@@ -26,5 +28,18 @@ describe('autogan status output', () => {
         '  best sampled in controller training: [0 1 0 1 1 1 1 0 1] reward 2.500',
       ].join('\n'),
     );
+  });
+
+  it('with no server reachable, names the address tried and how to start or point at one', function () {
+    this.timeout(60_000);
+    const cli = path.join(__dirname, '..', '..', 'bin', 'autogan.js');
+    const r = spawnSync(process.execPath, [cli, 'status', 'some-run', '--address', '127.0.0.1:1'], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cannot reach a Temporal server at 127\.0\.0\.1:1/);
+    assert.match(r.stderr, /npx autogan server/);
+    assert.match(r.stderr, /TEMPORAL_ADDRESS/);
+    assert.doesNotMatch(r.stderr, /tonic::transport/);
   });
 });

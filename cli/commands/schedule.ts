@@ -135,7 +135,20 @@ export function registerScheduleCommands(program: Command): void {
   ).action(async (id: string, o: { address?: string; namespace?: string }) => {
     const client = await connectClient(targetFrom(o));
     try {
-      await client.schedule.getHandle(id).delete();
+      try {
+        await client.schedule.getHandle(id).delete();
+      } catch (err) {
+        // The server answers a missing schedule with "workflow execution already completed".
+        if (
+          (err as Error).name === 'ScheduleNotFoundError' ||
+          /not found|already completed/i.test((err as Error).message)
+        )
+          throw new CliExit(
+            1,
+            `autogan schedule delete: no schedule "${id}" (autogan schedule list shows them)`,
+          );
+        throw err;
+      }
       console.log(`schedule ${id} deleted`);
     } finally {
       await client.connection.close();

@@ -304,5 +304,10 @@ describe('autogan-search workflow @integration', function () {
     assert.equal(planned.with.images, 2000, "the demo pipeline's evaluate step says 2000 images");
     assert.deepEqual(planned.with.models, [{ arch: [], label: evalId, checkpoint: 'abc.ckpt' }]);
     await env.client.schedule.getHandle(evalId).delete();
+    const missing = spawnSync(process.execPath, [cli, 'schedule', 'delete', evalId, '--address', address], {
+      encoding: 'utf8',
+    });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, new RegExp(`no schedule "${evalId}"`));
   });
 });
