@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import type { Hooks } from '../services/search';
 
 /** Heartbeat at most this often (plus whenever a new checkpoint exists). */
@@ -23,7 +23,20 @@ export function activityHooks(): Hooks {
         last = now;
       }
     },
-    // Yield to the event loop so heartbeats and cancellation are delivered between tensor steps.
-    breathe: () => new Promise((r) => setImmediate(r)),
+    // Yield to the event loop so heartbeats and cancellation are delivered between tensor steps,
+    // then stop at this step boundary if the attempt was cancelled: the workflow was cancelled or
+    // terminated (NOT_FOUND), the server gave the attempt up after a missed heartbeat and retried
+    // it elsewhere (TIMED_OUT), or the worker is shutting down. Nothing is written after this.
+    async breathe() {
+      await new Promise((r) => setImmediate(r));
+      const signal = ctx.cancellationSignal;
+      if (!signal.aborted) return;
+      const reason =
+        signal.reason instanceof Error ? signal.reason : new CancelledFailure(String(signal.reason));
+      console.error(
+        `[autogan] ${ctx.info.activityType} (${ctx.info.workflowExecution?.workflowId}, attempt ${ctx.info.attempt}) cancelled (${reason.message}) at step ${latest?.step ?? 0}: stopped at the step boundary`,
+      );
+      throw reason;
+    },
   };
 }

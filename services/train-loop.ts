@@ -59,12 +59,14 @@ export async function trainLoop(
       state.gCount++;
     }
     stopped = o.stopOn?.(r) ?? false;
+    // Let heartbeats and a cancellation through before writing anything: a cancelled attempt stops
+    // here (breathe throws) and never writes another checkpoint.
+    await o.hooks.breathe();
     const due = o.checkpoint && o.checkpointEvery && state.step % o.checkpointEvery === 0;
     if (due && state.step < o.end && !stopped) {
       ref = o.checkpoint!();
       o.hooks.progress({ step: state.step, total: o.end, ref });
     } else o.hooks.progress({ step: state.step, total: o.end, ...(ref ? { ref } : {}) });
-    await o.hooks.breathe();
   }
   return { stopped };
 }

@@ -196,6 +196,36 @@ describe('autogan-search workflow @integration', function () {
     assert.match(st.stdout, /why: invalid autogan-search input: "dataset" must be an object/);
   });
 
+  it('a cancelled search stops its training activity at the next step: no checkpoints after that', async () => {
+    const p = tinySearch(queues, { maxIterations: 1, sharedSteps: 1_000_000, checkpointEvery: 3 });
+    const objects = path.join(p.artifacts, 'objects');
+    const count = () =>
+      fs.existsSync(objects)
+        ? fs.readdirSync(objects).flatMap((d) => fs.readdirSync(path.join(objects, d))).length
+        : 0;
+    const handle = await env.client.workflow.start('autogan-search', {
+      args: [p],
+      taskQueue: queues.control,
+      workflowId: `cancel-${Date.now()}`,
+    });
+    await waitFor('shared training under way', async () => (count() >= 5 ? true : undefined), 60_000);
+    await handle.cancel();
+    await assert.rejects(handle.result(), /cancel/i);
+    // Stable within a few heartbeats: the training attempt noticed and stopped writing.
+    let last = count();
+    let stableSince = Date.now();
+    const deadline = Date.now() + 30_000;
+    while (Date.now() - stableSince < 4000) {
+      assert.ok(Date.now() < deadline, `checkpoints kept coming after the cancel (${count()} objects)`);
+      await new Promise((r) => setTimeout(r, 250));
+      const now = count();
+      if (now !== last) {
+        last = now;
+        stableSince = Date.now();
+      }
+    }
+  });
+
   it('refuses artifact paths that are relative, outside the worker roots, or escape through a symlink', async () => {
     const outside = fs.mkdtempSync(path.join('/var/tmp', 'autogan-outside-'));
     const link = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'autogan-link-')), 'store');
