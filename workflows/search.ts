@@ -5,6 +5,7 @@
 import {
   ApplicationFailure,
   condition,
+  setCurrentDetails,
   continueAsNew,
   defineQuery,
   defineSignal,
@@ -180,7 +181,7 @@ type ControllerResult = Awaited<ReturnType<Activities['searchTrainController']>>
 /** One run (between continue-as-new boundaries) of a search: its state, handlers and steps. */
 class SearchRun {
   state: SearchState;
-  private phase: SearchProgress['phase'] = 'init';
+  private phaseNow: SearchProgress['phase'] = 'init';
   private stopping = false;
   private lastRewards: number[] = [];
   private readonly heavy;
@@ -219,7 +220,7 @@ class SearchRun {
       iteration: s.iteration,
       maxIterations: this.p.maxIterations,
       stage: s.stage,
-      phase: s.paused && this.phase !== 'done' ? 'paused' : this.phase,
+      phase: s.paused && this.phaseNow !== 'done' ? 'paused' : this.phaseNow,
       lastRewards: this.lastRewards,
       best: s.best,
       resets: s.resets,
@@ -228,6 +229,23 @@ class SearchRun {
       stopping: this.stopping,
       run: s.runs,
     };
+  }
+
+  /**
+   * The current phase, also shown in the Web UI's workflow details (markdown) so an operator sees
+   * where a days-long search stands without querying it.
+   */
+  private set phase(phase: SearchProgress['phase']) {
+    this.phaseNow = phase;
+    const s = this.state;
+    const best = s.best[0];
+    setCurrentDetails(
+      [
+        `**${this.p.name}** — ${phase}`,
+        `iteration ${s.iteration}/${this.p.maxIterations}, stage ${s.stage}, dynamic resets ${s.resets}`,
+        best ? `best sampled reward ${best.score.toFixed(3)}: \`${best.arch.join(' ')}\`` : 'no reward yet',
+      ].join('\n\n'),
+    );
   }
 
   /** Adds the compute seconds an activity reports. */
@@ -256,6 +274,7 @@ class SearchRun {
 
   /** A new search creates the shared GAN and the first controller; a continued one has them. */
   async start(): Promise<void> {
+    this.phase = 'init';
     if (this.carried) return;
     const init = await this.timed(() => this.heavy.searchInit(this.p));
     Object.assign(this.state, { supernet: init.supernet, controller: init.controller, stage: init.stage });

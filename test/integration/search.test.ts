@@ -70,6 +70,11 @@ describe('autogan-search workflow @integration', function () {
       assert.ok(t.score > 0);
     }
     assert.equal(r.rewards.length, 4);
+    // The Web UI's workflow details say where the search stands.
+    const meta = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    assert.match(String(meta.currentDetails), /— done/);
+    assert.match(String(meta.currentDetails), /iteration 4\/4, stage 1, dynamic resets \d+/);
+    assert.match(String(meta.currentDetails), /best sampled reward \d/);
     // Continue-as-new after every 2 iterations: the first run ended that way.
     const first = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
     const events = (await first.fetchHistory()).events!;
