@@ -1,7 +1,7 @@
 // @integration: the autogan-search workflow on a real dev server: growth, beams, dynamic reset,
 // continue-as-new, pause/resume/stop, `autogan resume`, and `temporal workflow start`.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -227,6 +227,34 @@ describe('autogan-search workflow @integration', function () {
       if (now !== last) {
         last = now;
         stableSince = Date.now();
+      }
+    }
+  });
+
+  it('`autogan worker --kind control|gpu` listens on the documented queue with the documented concurrency', async () => {
+    for (const [kind, queue, n] of [
+      ['control', 'autogan-control', '8 concurrent activities'],
+      ['gpu', 'autogan-gpu', '1 concurrent activity'],
+    ]) {
+      const child = spawn(
+        process.execPath,
+        [cli, 'worker', '--kind', kind, '--address', env.connection.options.address],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      try {
+        await waitFor(
+          `the ${kind} worker's start line`,
+          async () => (/connected to/.test(err) ? true : undefined),
+          60_000,
+        );
+        assert.match(err, new RegExp(`worker on queue "${queue}".*${n}`));
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
       }
     }
   });
