@@ -54,7 +54,9 @@ export function registerWorkerCommands(program: Command): void {
         maxConcurrentActivities: opts.concurrency ?? kind.concurrency,
         backend: parseBackendPreference(opts.backend),
       });
-      console.error(`[autogan] connected to ${target.address}; Ctrl-C stops after running activities finish`);
+      console.error(
+        `[autogan] connected to ${target.address}; Ctrl-C or SIGTERM stops running training at its next step (a retry resumes from its last checkpoint)`,
+      );
       await worker.run();
       await connection.close();
     },
