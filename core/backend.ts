@@ -1,7 +1,8 @@
 // Chooses the tensor engine once per process: tfjs-node-gpu, then tfjs-node, then pure JS.
 // The choice is returned so every result can record which backend produced it.
 import * as tf from '@tensorflow/tfjs';
-import { installNativeGradients } from './nn/native-gradients';
+import { installNativeOps } from './nn/native-ops';
+import { setSpectralNormOnHost } from './nn/spectral-norm';
 
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
 
@@ -68,7 +69,7 @@ export async function selectBackend(
       if (pref !== 'auto' && pref !== name) continue;
       const failure = tryLoad(p);
       if (failure === undefined && (await tf.setBackend('tensorflow'))) {
-        installNativeGradients(nativeOpAttr(p));
+        installNativeOps(nativeOpAttr(p));
         pkg = p;
         backend = 'tensorflow';
         device = name === 'tensorflow-gpu' ? 'gpu' : 'cpu';
@@ -84,6 +85,8 @@ export async function selectBackend(
     if (!(await tf.setBackend('cpu'))) throw new Error('the pure-JS cpu backend failed to initialise');
   }
   await tf.ready();
+  // Spectral norm's power iteration runs on the host for CPU backends, as tensor ops on a GPU.
+  setSpectralNormOnHost(device !== 'gpu');
   selected = { backend, package: pkg, tfjsVersion: tf.version_core, device, skipped };
   selectedFor = pref;
   const note =

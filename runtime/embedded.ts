@@ -50,9 +50,10 @@ export async function runEmbedded(
     ]),
   ];
   const workers = [];
-  // Tensor steps of a forEach fan-out (retraining the top K) may overlap on this machine's cores.
+  // Tensor queues are sized from the hardware: on a small CPU machine the top-K retrains of a
+  // forEach run one after the other (two at once on 2 cores only slowed each other down).
   for (const q of queues) {
-    const maxConcurrentActivities = q === plan.spec.taskQueues.control ? 4 : 2;
+    const maxConcurrentActivities = q === plan.spec.taskQueues.control ? 4 : ('tensor' as const);
     const started = await createWorker({
       connection,
       namespace: target.namespace,

@@ -58,10 +58,34 @@ export interface WorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  /** Concurrent activities on this worker (tensor steps: usually 1 per device). */
-  maxConcurrentActivities?: number;
+  /**
+   * Concurrent activities on this worker; 'tensor' sizes it for training steps from the hardware
+   * (tensorConcurrency).
+   * @default 1
+   */
+  maxConcurrentActivities?: number | 'tensor';
   backend?: BackendPreference;
   log?: (line: string) => void;
+}
+
+/** CPU cores one training activity keeps busy: TensorFlow's intra-op pool spreads each kernel over all cores, so two trainings on a small machine only slow each other down. */
+export const CORES_PER_CPU_TRAINING = 8;
+
+/**
+ * How many training/evaluation activities a worker runs at once: one per device on a GPU (two
+ * trainings on one GPU compete for its memory and SMs), one per CORES_PER_CPU_TRAINING cores on CPU
+ * (at least one).
+ */
+export function tensorConcurrency(
+  backend: Pick<BackendInfo, 'device'>,
+  cores = os.availableParallelism(),
+): { count: number; why: string } {
+  if (backend.device === 'gpu') return { count: 1, why: 'one training per GPU; --concurrency overrides' };
+  const count = Math.max(1, Math.floor(cores / CORES_PER_CPU_TRAINING));
+  return {
+    count,
+    why: `sized from ${cores} CPU core${cores === 1 ? '' : 's'}, one training per ${CORES_PER_CPU_TRAINING}; --concurrency overrides`,
+  };
 }
 
 export interface StartedWorker {
@@ -74,7 +98,8 @@ export async function createWorker(opts: WorkerOptions): Promise<StartedWorker> 
   const log = opts.log ?? ((l: string) => console.error(l));
   installRuntime();
   const backend = await selectBackend(opts.backend ?? 'auto', log);
-  const concurrency = opts.maxConcurrentActivities ?? 1;
+  const sized = opts.maxConcurrentActivities === 'tensor' ? tensorConcurrency(backend) : undefined;
+  const concurrency = sized?.count ?? (opts.maxConcurrentActivities as number | undefined) ?? 1;
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -83,7 +108,7 @@ export async function createWorker(opts: WorkerOptions): Promise<StartedWorker> 
     activities,
     maxConcurrentActivityTaskExecutions: concurrency,
   });
-  const description = `worker on queue "${opts.taskQueue}" (namespace ${opts.namespace}): backend ${backend.package} [${backend.backend}/${backend.device}], ${concurrency} concurrent activit${concurrency === 1 ? 'y' : 'ies'}, host ${os.hostname()}, pid ${process.pid}`;
+  const description = `worker on queue "${opts.taskQueue}" (namespace ${opts.namespace}): backend ${backend.package} [${backend.backend}/${backend.device}], ${concurrency} concurrent activit${concurrency === 1 ? 'y' : 'ies'}${sized ? ` (${sized.why})` : ''}, host ${os.hostname()}, pid ${process.pid}`;
   log(`[autogan] ${description}`);
   return { worker, backend, description };
 }

@@ -4,9 +4,9 @@ import { CliExit } from '../exit';
 import { targetFrom, withConnectionOptions } from './connection-options';
 
 /** What `--kind` means when --queue / --concurrency are not given (the pipeline's default queues). */
-const WORKER_KINDS: Record<string, { queue: string; concurrency: number }> = {
+const WORKER_KINDS: Record<string, { queue: string; concurrency: number | 'tensor' }> = {
   control: { queue: 'autogan-control', concurrency: 8 },
-  gpu: { queue: 'autogan-gpu', concurrency: 1 },
+  gpu: { queue: 'autogan-gpu', concurrency: 'tensor' },
 };
 
 export function registerWorkerCommands(program: Command): void {
@@ -16,13 +16,13 @@ export function registerWorkerCommands(program: Command): void {
       .description('run a worker that executes pipeline workflows and step activities from one task queue')
       .option(
         '--kind <control|gpu>',
-        'control: workflows and light steps (queue autogan-control, 8 at once); gpu: training and evaluation (queue autogan-gpu, 1 at once)',
+        'control: workflows and light steps (queue autogan-control, 8 at once); gpu: training and evaluation (queue autogan-gpu; 1 at once per GPU, or per 8 CPU cores)',
         'gpu',
       )
       .option('--queue <name>', 'task queue (default: by --kind)')
       .option(
         '--concurrency <n>',
-        'activities run at once (default: by --kind; 1 per GPU for training)',
+        'activities run at once (default: by --kind; training: 1 per GPU, or 1 per 8 CPU cores)',
         (v) => Number(v),
       )
       .option(

@@ -2,7 +2,7 @@
 // named variable groups and Adam states become prefixed tensors of one checkpoint, the rest is
 // the model's JSON state; loading checks the kind and the state, builds the model, restores every
 // group and optimizer, and frees the loaded tensors whatever happens.
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { Adam } from '../nn/adam';
 import {
   assignVariables,
@@ -25,12 +25,18 @@ export function saveModel<S extends object>(file: string, kind: string, parts: M
   for (const [prefix, vars] of Object.entries(parts.variables))
     for (const [name, v] of vars) tensors[`${prefix}/${name}`] = v;
   const adam: Record<string, Record<string, number>> = {};
-  for (const [prefix, opt] of Object.entries(parts.optimizers)) {
-    const o = opt.state(`adam.${prefix}`);
-    Object.assign(tensors, o.tensors);
-    adam[prefix] = o.steps;
+  const moments: tf.Tensor[] = []; // the optimizers' state comes as new tensors
+  try {
+    for (const [prefix, opt] of Object.entries(parts.optimizers)) {
+      const o = opt.state(`adam.${prefix}`);
+      Object.assign(tensors, o.tensors);
+      moments.push(...Object.values(o.tensors));
+      adam[prefix] = o.steps;
+    }
+    return saveCheckpoint(file, { kind, state: { ...state, adam }, tensors });
+  } finally {
+    tf.dispose(moments);
   }
-  return saveCheckpoint(file, { kind, state: { ...state, adam }, tensors });
 }
 
 /**

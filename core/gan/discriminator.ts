@@ -2,7 +2,7 @@
 // on the final linear, ReLU, global sum pooling. It grows with the generator's stage the way the
 // reference's does: stage k runs the first k+1 growing blocks, then a last fixed block.
 import * as tf from '@tensorflow/tfjs';
-import { avgPool2, conv2dSpecs, linearSpecs } from '../nn/layers';
+import { avgPool2, conv2d, conv2dSpecs, linearSpecs } from '../nn/layers';
 import type { ParamSpec, ParamStore } from '../nn/params';
 import { normalizedWeight, powerIterate, spectralNormSpecs } from '../nn/spectral-norm';
 import type { GanConfig } from './config';
@@ -64,10 +64,7 @@ function weight(p: ParamStore, config: GanConfig, name: string): tf.Tensor {
 }
 
 function conv(p: ParamStore, config: GanConfig, name: string, x: tf.Tensor4D): tf.Tensor4D {
-  return tf.add(
-    tf.conv2d(x, weight(p, config, name) as tf.Tensor4D, 1, 'same'),
-    p.get(`${name}.b`),
-  ) as tf.Tensor4D;
+  return conv2d(p, name, x, weight(p, config, name));
 }
 
 function block(p: ParamStore, config: GanConfig, b: BlockPlan, x: tf.Tensor4D): tf.Tensor4D {

@@ -237,9 +237,23 @@ export class GanTrainer {
   /** One D step on `real` (and a G step when it is due). `real` must match the stage's resolution. */
   step(real: tf.Tensor4D, arch?: readonly number[]): StepResult {
     const a = this.archOrDefault(arch);
+    const dLoss = this.dStep(real, a);
+    let gLoss: number | undefined;
+    if (this.dSteps % this.train.nCritic === 0) gLoss = this.gStep(a);
+    this.dSteps++;
+    const reset = !this.arch && this.detector.check();
+    return { dLoss, ...(gLoss !== undefined ? { gLoss } : {}), reset };
+  }
+
+  /**
+   * The D half of a step: a fake batch from G (its BN running statistics updated, no gradient),
+   * D's hinge loss on real and fake, one Adam step of D. Returns the loss. (step() is the training
+   * loop's entry; this and gStep are public for benchmarks that time the halves apart.)
+   */
+  dStep(real: tf.Tensor4D, arch: readonly number[]): number {
     const n = real.shape[0];
     const gCtx = trainingContext();
-    const fake = tf.tidy(() => generate(this.G, this.gan, a, this.latent(n), gCtx));
+    const fake = tf.tidy(() => generate(this.G, this.gan, arch, this.latent(n), gCtx));
     applyUpdates(gCtx);
     if (fake.shape[1] !== real.shape[1] || fake.shape[3] !== real.shape[3]) {
       fake.dispose();
@@ -255,31 +269,30 @@ export class GanTrainer {
     });
     fake.dispose();
     this.detector.pushD(dLoss);
+    return dLoss;
+  }
 
-    let gLoss: number | undefined;
-    if (this.dSteps % this.train.nCritic === 0) {
-      refreshSpectralNorm(this.D, this.gan, this.stage);
-      const gLr = this.currentLr(this.train.gLr);
-      const ctx = trainingContext();
-      gLoss = tf.tidy(() => {
-        const z = this.latent(this.train.genBatchSize);
-        const { value, grads } = tf.variableGrads(() => {
-          const img = generate(this.G, this.gan, a, z, ctx);
-          ctx.updates.forEach((u) => tf.keep(u.value));
-          return tf.neg(tf.mean(discriminate(this.D, this.gan, this.stage, img))) as tf.Scalar;
-        }, this.G.trainable());
-        this.gOpt.apply((name) => this.G.get(name), named(grads), gLr);
-        return value.dataSync()[0];
-      });
-      applyUpdates(ctx);
-      this.updateEma();
-      this.dropEmaBn();
-      this.gSteps++;
-      this.detector.pushG(gLoss);
-    }
-    this.dSteps++;
-    const reset = !this.arch && this.detector.check();
-    return { dLoss, ...(gLoss !== undefined ? { gLoss } : {}), reset };
+  /** The G half of a step: G's loss −mean D(G(z)) on a fresh batch, one Adam step of G, the EMA. */
+  gStep(arch: readonly number[]): number {
+    refreshSpectralNorm(this.D, this.gan, this.stage);
+    const gLr = this.currentLr(this.train.gLr);
+    const ctx = trainingContext();
+    const gLoss = tf.tidy(() => {
+      const z = this.latent(this.train.genBatchSize);
+      const { value, grads } = tf.variableGrads(() => {
+        const img = generate(this.G, this.gan, arch, z, ctx);
+        ctx.updates.forEach((u) => tf.keep(u.value));
+        return tf.neg(tf.mean(discriminate(this.D, this.gan, this.stage, img))) as tf.Scalar;
+      }, this.G.trainable());
+      this.gOpt.apply((name) => this.G.get(name), named(grads), gLr);
+      return value.dataSync()[0];
+    });
+    applyUpdates(ctx);
+    this.updateEma();
+    this.dropEmaBn();
+    this.gSteps++;
+    this.detector.pushG(gLoss);
+    return gLoss;
   }
 
   /** The EMA decay at the current G step (with TF's num_updates warm-up unless disabled). */

@@ -1,5 +1,6 @@
 // Layer functions over a ParamStore, NHWC. Each has a matching `*Specs` that declares its weights.
 import * as tf from '@tensorflow/tfjs';
+import { biasAdd, fusedBatchNormTrain, matMul2d, resizeBilinearHalfPixel } from './native-ops';
 import type { ParamSpec, ParamStore } from './params';
 
 export interface ForwardContext {
@@ -47,7 +48,7 @@ export function conv2dSpecs(
 
 export function conv2d(p: ParamStore, name: string, x: tf.Tensor4D, weight?: tf.Tensor): tf.Tensor4D {
   const w = (weight ?? p.get(`${name}.w`)) as tf.Tensor4D;
-  return tf.add(tf.conv2d(x, w, 1, 'same'), p.get(`${name}.b`)) as tf.Tensor4D;
+  return biasAdd(tf.conv2d(x, w, 1, 'same'), p.get(`${name}.b`));
 }
 
 /** Stride-2, kernel-2 transposed convolution (doubles the resolution). Weight [2, 2, cout, cin]. */
@@ -64,7 +65,7 @@ export function deconv2x(p: ParamStore, name: string, x: tf.Tensor4D): tf.Tensor
   const w = p.get(`${name}.w`) as tf.Tensor4D;
   const [n, h, wd] = x.shape;
   const out = tf.conv2dTranspose(x, w, [n, h * 2, wd * 2, w.shape[2]], 2, 'valid');
-  return tf.add(out, p.get(`${name}.b`)) as tf.Tensor4D;
+  return biasAdd(out, p.get(`${name}.b`));
 }
 
 export function linearSpecs(name: string, cin: number, cout: number, bias = true): ParamSpec[] {
@@ -77,8 +78,8 @@ export function linearSpecs(name: string, cin: number, cout: number, bias = true
 }
 
 export function linear(p: ParamStore, name: string, x: tf.Tensor2D, weight?: tf.Tensor): tf.Tensor2D {
-  const y = tf.matMul(x, (weight ?? p.get(`${name}.w`)) as tf.Tensor2D);
-  return (p.has(`${name}.b`) ? tf.add(y, p.get(`${name}.b`)) : y) as tf.Tensor2D;
+  const y = matMul2d(x, (weight ?? p.get(`${name}.w`)) as tf.Tensor2D);
+  return p.has(`${name}.b`) ? biasAdd(y, p.get(`${name}.b`)) : y;
 }
 
 export const BN_EPS = 1e-5;
@@ -100,10 +101,19 @@ export function batchNorm(p: ParamStore, name: string, x: tf.Tensor4D, ctx: Forw
   if (!ctx.training) {
     return tf.batchNorm(x, p.get(`${name}.mean`), p.get(`${name}.var`), beta, gamma, BN_EPS) as tf.Tensor4D;
   }
-  const { mean, variance } = tf.moments(x, [0, 1, 2]);
-  const n = x.shape[0] * x.shape[1] * x.shape[2];
   const runMean = p.get(`${name}.mean`);
   const runVar = p.get(`${name}.var`);
+  const fused = fusedBatchNormTrain(x, gamma, beta, runMean, runVar, BN_EPS, BN_MOMENTUM);
+  if (fused) {
+    // The kernel's mean/variance outputs are already the updated running statistics.
+    ctx.updates.push(
+      { variable: runMean, value: tf.keep(fused.mean) },
+      { variable: runVar, value: tf.keep(fused.variance) },
+    );
+    return fused.y;
+  }
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  const n = x.shape[0] * x.shape[1] * x.shape[2];
   ctx.updates.push(
     {
       variable: runMean,
@@ -130,6 +140,8 @@ export function instanceNorm(x: tf.Tensor4D): tf.Tensor4D {
  * centres, edge clamping), written with slices so its gradient is exact on every backend.
  */
 export function upsampleBilinear(x: tf.Tensor4D, factor: number): tf.Tensor4D {
+  const native = resizeBilinearHalfPixel(x, [x.shape[1] * factor, x.shape[2] * factor]);
+  if (native) return native;
   return resizeAxis(resizeAxis(x, 1, factor), 2, factor);
 }
 

@@ -1,6 +1,7 @@
 // Spectral normalisation (Miyato et al.): W / σ(W), σ estimated by power iteration with persistent
 // u and v vectors, as torch.nn.utils.spectral_norm does (u, v are constants for the gradient).
 import * as tf from '@tensorflow/tfjs';
+import { matMul2d } from './native-ops';
 import type { ParamSpec, ParamStore } from './params';
 
 /** The weight as the matrix whose largest singular value is normalised: [out, everything else]. */
@@ -18,33 +19,186 @@ export function spectralNormSpecs(name: string, weightShape: number[]): ParamSpe
   ];
 }
 
-function normalize(x: tf.Tensor1D): tf.Tensor1D {
-  return tf.div(x, tf.add(tf.norm(x), 1e-12)) as tf.Tensor1D;
+// x / (‖x‖ + 1e-12), the norm as √Σx²: tf.norm goes through Abs and two Pows (with four casts
+// each on tfjs-node), ~4× the dispatch of these three ops.
+function normalize(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.div(x, tf.add(tf.sqrt(tf.sum(tf.square(x))), 1e-12)) as tf.Tensor2D;
+}
+
+/** The weight as [everything else, out] (no transpose: W = Mᵀ), and u, v as columns. */
+function operands(p: ParamStore, name: string) {
+  const w = p.get(`${name}.w`);
+  const out = w.shape[w.shape.length - 1];
+  return {
+    m: tf.reshape(w, [-1, out]) as tf.Tensor2D,
+    u: tf.reshape(p.get(`${name}.sn_u`), [-1, 1]) as tf.Tensor2D,
+    v: tf.reshape(p.get(`${name}.sn_v`), [-1, 1]) as tf.Tensor2D,
+  };
+}
+
+/**
+ * Where the power iteration and σ run: on the host (JS, float64 accumulation) or as tensor ops.
+ * Host is the default for CPU backends: per layer and D step the tensor form is ~80 small ops
+ * (reshapes, two mat-vec products, normalisations, σ and its gradient), which on tfjs-node cost more
+ * than the convolutions at demo size (measured: a demo D step went from 1,311 to 487 kernels), while on the host they are a few µs of arithmetic over
+ * weights the CPU already holds. GPU workers use the tensor form (reading weights back each step
+ * would stall the device). Both agree with torch.nn.utils.spectral_norm to float32 rounding.
+ */
+let onHost = true;
+
+export function setSpectralNormOnHost(enabled: boolean): void {
+  onHost = enabled;
 }
 
 /** One power iteration per call, updating the stored u and v (outside any gradient tape). */
 export function powerIterate(p: ParamStore, name: string, iterations = 1): void {
+  if (onHost) return powerIterateOnHost(p, name, iterations);
   tf.tidy(() => {
-    const m = weightMatrix(p.get(`${name}.w`));
-    let u = p.get(`${name}.sn_u`) as tf.Tensor1D;
-    let v = p.get(`${name}.sn_v`) as tf.Tensor1D;
+    const { m, u: u0, v: v0 } = operands(p, name);
+    let u = u0;
+    let v = v0;
     for (let i = 0; i < iterations; i++) {
-      v = normalize(tf.squeeze(tf.matMul(m, tf.reshape(u, [-1, 1]), true, false), [1]) as tf.Tensor1D);
-      u = normalize(tf.squeeze(tf.matMul(m, tf.reshape(v, [-1, 1])), [1]) as tf.Tensor1D);
+      v = normalize(matMul2d(m, u)); // Wᵀu
+      u = normalize(matMul2d(m, v, true)); // W v
     }
-    p.get(`${name}.sn_u`).assign(u);
-    p.get(`${name}.sn_v`).assign(v);
+    p.get(`${name}.sn_u`).assign(tf.reshape(u, [-1]));
+    p.get(`${name}.sn_v`).assign(tf.reshape(v, [-1]));
   });
 }
 
-/** σ = uᵀ W v with the current vectors; differentiable in W. */
+/** σ = u · (W v) with the current vectors (torch's order); differentiable in W. */
 export function sigma(p: ParamStore, name: string): tf.Scalar {
-  const m = weightMatrix(p.get(`${name}.w`));
-  const u = tf.reshape(p.get(`${name}.sn_u`), [1, -1]);
-  const v = tf.reshape(p.get(`${name}.sn_v`), [-1, 1]);
-  return tf.reshape(tf.matMul(tf.matMul(u, m), v), []) as tf.Scalar;
+  const { m, u, v } = operands(p, name);
+  return tf.reshape(matMul2d(u, matMul2d(m, v, true), true), []) as tf.Scalar;
 }
 
+/** W / σ(W), differentiable in W (u and v are constants, as in torch). */
 export function normalizedWeight(p: ParamStore, name: string): tf.Tensor {
-  return tf.div(p.get(`${name}.w`), sigma(p, name));
+  if (!onHost) return tf.div(p.get(`${name}.w`), sigma(p, name));
+  const st = hostState(p, name);
+  // d(W/σ)/dW applied to G: G/σ − ⟨G, W⟩/σ² · u vᵀ, since ∂σ/∂W = u vᵀ (in W's layout: v[r]·u[o]).
+  const f = tf.customGrad((w, save) => {
+    (save as tf.GradSaveFunc)([w as tf.Tensor]);
+    return {
+      value: tf.div(w as tf.Tensor, st.sigma),
+      gradFunc: (dy, saved) => {
+        const g = Array.isArray(dy) ? dy[0] : dy;
+        const c = tf.div(tf.sum(tf.mul(g, saved[0])), st.sigma * st.sigma);
+        const outer = tf.tensor(outerProduct(st.v, st.u), saved[0].shape);
+        return tf.sub(tf.div(g, st.sigma), tf.mul(outer, c));
+      },
+    };
+  });
+  return f(p.get(`${name}.w`));
+}
+
+// ---- host form ---------------------------------------------------------------------------------
+
+interface HostState {
+  /** The tensors whose values this state was computed from (a Variable's dataId changes on assign). */
+  w: object;
+  u: object;
+  v: object;
+  sigma: number;
+  uData: Float32Array;
+  vData: Float32Array;
+}
+
+const hostStates = new WeakMap<ParamStore, Map<string, HostState>>();
+
+function dataIdOf(t: tf.Tensor): object {
+  return t.dataId as object;
+}
+
+/** x / (‖x‖ + 1e-12) in float64, stored as float32 (torch keeps u, v in float32). */
+function normalizeHost(x: Float64Array): Float32Array {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  const d = Math.sqrt(s) + 1e-12;
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] / d;
+  return out;
+}
+
+/** The weight is [..., out] row-major: element (r, o) of M = reshape(w, [rest, out]) is m[r·out + o]. */
+function sigmaHost(m: Float32Array | Int32Array | Uint8Array, u: Float32Array, v: Float32Array): number {
+  const out = u.length;
+  const rest = v.length;
+  let s = 0;
+  for (let o = 0; o < out; o++) {
+    let wv = 0; // (W v)[o] = Σ_r M[r, o] v[r]
+    for (let r = 0; r < rest; r++) wv += m[r * out + o] * v[r];
+    s += u[o] * wv;
+  }
+  return s;
+}
+
+function outerProduct(v: Float32Array, u: Float32Array): Float32Array {
+  const out = new Float32Array(v.length * u.length);
+  for (let r = 0; r < v.length; r++) for (let o = 0; o < u.length; o++) out[r * u.length + o] = v[r] * u[o];
+  return out;
+}
+
+function powerIterateOnHost(p: ParamStore, name: string, iterations: number): void {
+  const w = p.get(`${name}.w`);
+  const uVar = p.get(`${name}.sn_u`);
+  const vVar = p.get(`${name}.sn_v`);
+  const m = w.dataSync() as Float32Array;
+  let u = uVar.dataSync() as Float32Array;
+  let v = vVar.dataSync() as Float32Array;
+  const out = u.length;
+  const rest = v.length;
+  for (let i = 0; i < iterations; i++) {
+    const wtu = new Float64Array(rest); // Wᵀu: (M u)[r]
+    for (let r = 0; r < rest; r++) {
+      let acc = 0;
+      for (let o = 0; o < out; o++) acc += m[r * out + o] * u[o];
+      wtu[r] = acc;
+    }
+    v = normalizeHost(wtu);
+    const wv = new Float64Array(out); // W v: (Mᵀ v)[o]
+    for (let r = 0; r < rest; r++) {
+      const vr = v[r];
+      for (let o = 0; o < out; o++) wv[o] += m[r * out + o] * vr;
+    }
+    u = normalizeHost(wv);
+  }
+  tf.tidy(() => {
+    uVar.assign(tf.tensor1d(u));
+    vVar.assign(tf.tensor1d(v));
+  });
+  let states = hostStates.get(p);
+  if (!states) hostStates.set(p, (states = new Map()));
+  states.set(name, {
+    w: dataIdOf(w),
+    u: dataIdOf(uVar),
+    v: dataIdOf(vVar),
+    sigma: sigmaHost(m, u, v),
+    uData: u,
+    vData: v,
+  });
+}
+
+/** σ, u and v for the weight and vectors the store holds now (recomputed when any changed). */
+function hostState(p: ParamStore, name: string): { sigma: number; u: Float32Array; v: Float32Array } {
+  const w = p.get(`${name}.w`);
+  const uVar = p.get(`${name}.sn_u`);
+  const vVar = p.get(`${name}.sn_v`);
+  let st = hostStates.get(p)?.get(name);
+  if (!st || st.w !== dataIdOf(w) || st.u !== dataIdOf(uVar) || st.v !== dataIdOf(vVar)) {
+    const u = uVar.dataSync() as Float32Array;
+    const v = vVar.dataSync() as Float32Array;
+    st = {
+      w: dataIdOf(w),
+      u: dataIdOf(uVar),
+      v: dataIdOf(vVar),
+      sigma: sigmaHost(w.dataSync() as Float32Array, u, v),
+      uData: u,
+      vData: v,
+    };
+    let states = hostStates.get(p);
+    if (!states) hostStates.set(p, (states = new Map()));
+    states.set(name, st);
+  }
+  return { sigma: st.sigma, u: st.uData, v: st.vData };
 }

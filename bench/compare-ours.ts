@@ -1,0 +1,96 @@
+// Our side of `bench:compare`: one case in its own process (so peak RSS is the case's), printing
+// one JSON line. Usage: node dist/bench/compare-ours.js '<CompareCase JSON>'
+import * as tf from '@tensorflow/tfjs';
+import { archCost } from '../core/arch/cost';
+import { selectBackend } from '../core/backend';
+import { imageSizeAt, type GanConfig } from '../core/gan/config';
+import { discriminatorMacs } from '../core/gan/discriminator';
+import { DEFAULT_TRAIN, GanTrainer } from '../core/gan/trainer';
+import type { CompareCase } from './compare-cases';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** fp32 GEMM rate of this process's backend (1024³ MatMul, best of 5), GFLOP/s. */
+function gemmRate(): number {
+  const a = tf.randomNormal([1024, 1024]) as tf.Tensor2D;
+  const b = tf.randomNormal([1024, 1024]) as tf.Tensor2D;
+  let best = Infinity;
+  for (let i = 0; i < 6; i++) {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    const dt = performance.now() - t0;
+    c.dispose();
+    if (i > 0) best = Math.min(best, dt);
+  }
+  tf.dispose([a, b]);
+  return (2 * 1024 ** 3) / (best / 1000) / 1e9;
+}
+
+async function main() {
+  const c = JSON.parse(process.argv[2]) as CompareCase;
+  const backend = await selectBackend('auto', () => undefined);
+  const gan: GanConfig = {
+    latentDim: c.latentDim,
+    gfDim: c.gfDim,
+    dfDim: c.dfDim,
+    bottomWidth: c.bottomWidth,
+    cells: c.cells,
+    channels: c.channels,
+    dSpectralNorm: true,
+  };
+  const train = { ...DEFAULT_TRAIN, nCritic: 1, genBatchSize: c.gBatch, disBatchSize: c.dBatch };
+  const t = GanTrainer.create(gan, train, {
+    seed: 1,
+    stage: c.stage,
+    ...(c.supernet ? {} : { arch: c.arch }),
+  });
+  const size = imageSizeAt(gan, c.stage);
+  const real = tf.randomUniform([c.dBatch, size, size, c.channels], -1, 1) as tf.Tensor4D;
+  const d: number[] = [];
+  const g: number[] = [];
+  const tensorsAfterWarmup: number[] = [];
+  for (let i = 0; i < c.warmup + c.reps; i++) {
+    const t0 = performance.now();
+    t.dStep(real, c.arch);
+    const t1 = performance.now();
+    t.gStep(c.arch);
+    const t2 = performance.now();
+    if (i >= c.warmup) {
+      d.push((t1 - t0) / 1000);
+      g.push((t2 - t1) / 1000);
+      tensorsAfterWarmup.push(tf.memory().numTensors);
+    }
+  }
+  real.dispose();
+  t.dispose();
+  const gMacs = archCost(c.arch, gan).macs;
+  const dMacs = discriminatorMacs(gan, c.stage, size);
+  // D step: G forward on the fake batch, D forward + backward (≈3×) on real and fake.
+  // G step: G forward + backward (≈3×), D forward + input-gradient backward (≈2×).
+  const dFlops = 2 * c.dBatch * (gMacs + 2 * 3 * dMacs);
+  const gFlops = 2 * c.gBatch * (3 * gMacs + 2 * dMacs);
+  const dMedian = median(d);
+  const gMedian = median(g);
+  console.log(
+    JSON.stringify({
+      backend: `${backend.package} (${backend.device})`,
+      dStepSeconds: d,
+      gStepSeconds: g,
+      dMedian,
+      gMedian,
+      imagesPerSecond: c.gBatch / (dMedian + gMedian),
+      dGflops: dFlops / dMedian / 1e9,
+      gGflops: gFlops / gMedian / 1e9,
+      gemmGflops: gemmRate(),
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      // flat across repetitions = no tensor leak in the training step
+      numTensors: { first: tensorsAfterWarmup[0], last: tensorsAfterWarmup[tensorsAfterWarmup.length - 1] },
+    }),
+  );
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

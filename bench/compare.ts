@@ -1,0 +1,151 @@
+// `npm run bench:compare [-- --case demo|search|derive] [--reps N]`: our training step against the
+// same step in PyTorch on this machine, each case in a fresh process per side, run one after the
+// other under the same environment. Prints one JSON document: per case the seconds per D and G
+// step on both sides (medians after warm-up), images/s, peak RSS, achieved GFLOP/s against the
+// measured GEMM rate, and ratio { d, g } = ours / PyTorch.
+//
+// PyTorch is optional: bench/torch/gan_step.py runs under $AUTOGAN_PYTHON (default python3); when
+// torch is not importable the document says so and reports our side only. torch from PyPI:
+//   python3 -m venv .cache/torch && .cache/torch/bin/pip install torch
+//   AUTOGAN_PYTHON=.cache/torch/bin/python npm run bench:compare
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { projectRoot } from '../core/paths';
+import { COMPARE_CASES, type CompareCase } from './compare-cases';
+
+interface Args {
+  cases: CompareCase[];
+  reps?: number;
+  torch: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const names: string[] = [];
+  let reps: number | undefined;
+  let torch = true;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--case') names.push(...(argv[++i] ?? '').split(','));
+    else if (a === '--reps') reps = Number(argv[++i]);
+    else if (a === '--no-torch') torch = false;
+    else throw new Error(`unknown argument ${a}: expected --case demo|search|derive, --reps N, --no-torch`);
+  }
+  for (const n of names)
+    if (!COMPARE_CASES.some((c) => c.name === n))
+      throw new Error(`unknown case "${n}": expected one of ${COMPARE_CASES.map((c) => c.name).join(', ')}`);
+  if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1))
+    throw new Error('--reps must be a positive integer');
+  const cases = names.length ? COMPARE_CASES.filter((c) => names.includes(c.name)) : COMPARE_CASES;
+  return { cases: cases.map((c) => ({ ...c, ...(reps ? { reps } : {}) })), reps, torch };
+}
+
+function runJson(cmd: string, args: string[]): Record<string, unknown> {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    const err = (r.error?.message ?? r.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
+    return { error: `${path.basename(cmd)} exited ${r.status}: ${err || 'no output'}` };
+  }
+}
+
+function torchAvailable(python: string): { ok: true; version: string } | { ok: false; reason: string } {
+  const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (r.status === 0) return { ok: true, version: r.stdout.trim() };
+  return {
+    ok: false,
+    reason:
+      `torch is not importable with ${python} (${(r.error?.message ?? r.stderr ?? '').trim().split('\n').pop()}); ` +
+      'install it (python3 -m venv .cache/torch && .cache/torch/bin/pip install torch) and set AUTOGAN_PYTHON',
+  };
+}
+
+function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const python = process.env.AUTOGAN_PYTHON ?? 'python3';
+  const torch = args.torch ? torchAvailable(python) : { ok: false as const, reason: 'skipped (--no-torch)' };
+  const threads = os.cpus().length;
+  const results = [];
+  for (const c of args.cases) {
+    console.error(`[bench:compare] ${c.name}: ours …`);
+    const ours = runJson(process.execPath, [path.join(__dirname, 'compare-ours.js'), JSON.stringify(c)]);
+    let pytorch: Record<string, unknown> | undefined;
+    if (torch.ok) {
+      console.error(`[bench:compare] ${c.name}: PyTorch …`);
+      pytorch = runJson(python, [
+        path.join(projectRoot(), 'bench', 'torch', 'gan_step.py'),
+        '--json',
+        JSON.stringify({ ...c, threads }),
+      ]);
+    }
+    const num = (o: Record<string, unknown> | undefined, k: string) =>
+      o && typeof o[k] === 'number' ? (o[k] as number) : undefined;
+    const ratio = (k: string) => {
+      const a = num(ours, k);
+      const b = num(pytorch, k);
+      return a !== undefined && b !== undefined ? +(a / b).toFixed(3) : null;
+    };
+    const pyImages =
+      num(pytorch, 'dMedian') !== undefined
+        ? c.gBatch / (num(pytorch, 'dMedian')! + num(pytorch, 'gMedian')!)
+        : null;
+    results.push({
+      case: c.name,
+      description: c.description,
+      config: c,
+      ours: summarize(ours),
+      pytorch: pytorch ? { ...summarize(pytorch), imagesPerSecond: pyImages && +pyImages.toFixed(2) } : null,
+      ratio: { d: ratio('dMedian'), g: ratio('gMedian'), peakRss: ratio('peakRssBytes') },
+      gemmShare:
+        num(ours, 'gemmGflops') !== undefined
+          ? {
+              d: +(num(ours, 'dGflops')! / num(ours, 'gemmGflops')!).toFixed(3),
+              g: +(num(ours, 'gGflops')! / num(ours, 'gemmGflops')!).toFixed(3),
+            }
+          : null,
+    });
+  }
+  console.log(
+    JSON.stringify(
+      {
+        benchmark: 'compare',
+        date: new Date().toISOString(),
+        machine: { cpu: os.cpus()[0]?.model, cores: threads, memoryBytes: os.totalmem() },
+        environment: environmentRecord(),
+        pytorch: torch.ok ? { python, version: torch.version, threads } : { absent: torch.reason },
+        cases: results,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+function summarize(o: Record<string, unknown>): Record<string, unknown> {
+  if ('error' in o) return o;
+  const round = (x: unknown) => (typeof x === 'number' ? +x.toPrecision(4) : x);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) out[k] = Array.isArray(v) ? v.map(round) : round(v);
+  return out;
+}
+
+/** The environment both sides ran under (allocator, oneDNN, threads): results depend on it. */
+export function environmentRecord(): Record<string, string | null> {
+  const keys = [
+    'LD_PRELOAD',
+    'TF_ENABLE_ONEDNN_OPTS',
+    'OMP_NUM_THREADS',
+    'TF_NUM_INTRAOP_THREADS',
+    'MALLOC_CONF',
+  ];
+  return Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]));
+}
+
+try {
+  main();
+} catch (err) {
+  console.error(`bench:compare: ${(err as Error).message}`);
+  process.exit(2);
+}
