@@ -16,7 +16,6 @@ import { COMPARE_CASES, type CompareCase } from './compare-cases';
 
 interface Args {
   cases: CompareCase[];
-  reps?: number;
   torch: boolean;
 }
 
@@ -37,7 +36,7 @@ function parseArgs(argv: string[]): Args {
   if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1))
     throw new Error('--reps must be a positive integer');
   const cases = names.length ? COMPARE_CASES.filter((c) => names.includes(c.name)) : COMPARE_CASES;
-  return { cases: cases.map((c) => ({ ...c, ...(reps ? { reps } : {}) })), reps, torch };
+  return { cases: cases.map((c) => ({ ...c, ...(reps ? { reps } : {}) })), torch };
 }
 
 function runJson(cmd: string, args: string[]): Record<string, unknown> {

@@ -167,16 +167,24 @@ function powerIterateOnHost(p: ParamStore, name: string, iterations: number): vo
     uVar.assign(tf.tensor1d(u));
     vVar.assign(tf.tensor1d(v));
   });
+  remember(p, name, w, uVar, vVar, sigmaHost(m, u, v), u, v);
+}
+
+function remember(
+  p: ParamStore,
+  name: string,
+  w: tf.Tensor,
+  uVar: tf.Tensor,
+  vVar: tf.Tensor,
+  sigma: number,
+  uData: Float32Array,
+  vData: Float32Array,
+): HostState {
+  const st = { w: dataIdOf(w), u: dataIdOf(uVar), v: dataIdOf(vVar), sigma, uData, vData };
   let states = hostStates.get(p);
   if (!states) hostStates.set(p, (states = new Map()));
-  states.set(name, {
-    w: dataIdOf(w),
-    u: dataIdOf(uVar),
-    v: dataIdOf(vVar),
-    sigma: sigmaHost(m, u, v),
-    uData: u,
-    vData: v,
-  });
+  states.set(name, st);
+  return st;
 }
 
 /** σ, u and v for the weight and vectors the store holds now (recomputed when any changed). */
@@ -188,17 +196,7 @@ function hostState(p: ParamStore, name: string): { sigma: number; u: Float32Arra
   if (!st || st.w !== dataIdOf(w) || st.u !== dataIdOf(uVar) || st.v !== dataIdOf(vVar)) {
     const u = uVar.dataSync() as Float32Array;
     const v = vVar.dataSync() as Float32Array;
-    st = {
-      w: dataIdOf(w),
-      u: dataIdOf(uVar),
-      v: dataIdOf(vVar),
-      sigma: sigmaHost(w.dataSync() as Float32Array, u, v),
-      uData: u,
-      vData: v,
-    };
-    let states = hostStates.get(p);
-    if (!states) hostStates.set(p, (states = new Map()));
-    states.set(name, st);
+    st = remember(p, name, w, uVar, vVar, sigmaHost(w.dataSync() as Float32Array, u, v), u, v);
   }
   return { sigma: st.sigma, u: st.uData, v: st.vData };
 }
