@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write';
 import type { PipelineResult, Plan } from '../pipeline/plan';
 import { startDevServer, type DevServer } from '../server/dev-server';
-import { pipelineStatusQuery } from '../workflows/pipeline';
 import { connectClient, targetFromEnv, workflowLink } from './connection';
+import { watchRun, type RunProgress } from './progress';
 import { startPipeline } from './start-pipeline';
 import { connectWorker, createWorker } from './worker';
 
@@ -14,6 +14,10 @@ export interface EmbeddedOptions {
   port?: number;
   workflowId?: string;
   log?: (line: string) => void;
+  /** Called with each progress snapshot while the run is going (see runtime/progress.ts). */
+  onProgress?: (p: RunProgress) => void;
+  /** How often to take a snapshot. @default 2000 */
+  progressEveryMs?: number;
 }
 
 function listening(host: string, port: number): Promise<boolean> {
@@ -71,28 +75,23 @@ export async function runEmbedded(
     log(`[autogan] started workflow ${handle.workflowId}`);
     const link = workflowLink(target, handle.workflowId);
     if (link) log(`[autogan] web UI: ${link}`);
-    let last = '';
-    const timer = setInterval(() => {
-      handle
-        .query(pipelineStatusQuery)
-        .then((st) => {
-          const line = st.steps
-            .map((s) => `${s.id}:${s.state}${s.fanOut ? `(${s.fanOut.done}/${s.fanOut.total})` : ''}`)
-            .join(' ');
-          if (line !== last) log(`[autogan] ${line}`);
-          last = line;
-        })
-        .catch(() => undefined);
-    }, 1000);
-    let result: PipelineResult;
+    const result = handle.result();
+    // Progress is read-only and best-effort: a failed snapshot never fails the run.
+    const watching = opts.onProgress
+      ? watchRun(client, handle.workflowId, opts.onProgress, {
+          intervalMs: opts.progressEveryMs ?? 2000,
+          until: result.catch(() => undefined),
+        }).catch((err: Error) => log(`[autogan] progress display stopped: ${err.message}`))
+      : undefined;
+    let final: PipelineResult;
     try {
-      result = await handle.result();
+      final = await result;
     } finally {
-      clearInterval(timer);
+      await watching;
     }
     const resultFile = path.join(plan.spec.artifacts.path, handle.workflowId, 'result.json');
-    writeFileAtomic(resultFile, JSON.stringify(result, null, 2));
-    return { result, workflowId: handle.workflowId, resultFile };
+    writeFileAtomic(resultFile, JSON.stringify(final, null, 2));
+    return { result: final, workflowId: handle.workflowId, resultFile };
   } finally {
     for (const w of workers) w.shutdown();
     await Promise.allSettled(running);

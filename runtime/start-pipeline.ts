@@ -25,5 +25,17 @@ export async function startPipeline(
     workflowId: opts.workflowId ?? defaultWorkflowId(plan),
     // Memo makes runs findable and readable in the Web UI without extra server setup.
     memo: { pipeline: plan.name, dataset: plan.spec.dataset.kind, source: plan.source },
+    // Shown by the Web UI at the top of the run (user metadata, Temporal server ≥ 1.27).
+    staticSummary: `AutoGAN pipeline ${plan.name} on ${plan.spec.dataset.kind}: ${plan.steps.map((s) => s.id).join(' → ')}`,
+    staticDetails: [
+      `**${plan.name}**${plan.description ? ` — ${plan.description}` : ''}`,
+      `dataset \`${plan.spec.dataset.kind}\`, seed ${plan.spec.seed}, backend \`${plan.spec.backend}\`, artifacts \`${plan.spec.artifacts.path}\``,
+      plan.steps
+        .map(
+          (s) =>
+            `- \`${s.id}\`: ${s.uses}${s.forEach ? ` for each of ${s.forEach.step}.${s.forEach.output}` : ''}`,
+        )
+        .join('\n'),
+    ].join('\n\n'),
   });
 }

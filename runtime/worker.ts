@@ -14,14 +14,35 @@ import { tlsOptions, type TemporalTarget } from './connection';
 
 let runtimeInstalled = false;
 
+/**
+ * SDK warnings that only say a query expired unanswered. A worker whose JS thread is inside a long
+ * tensor step answers queries late; the caller (progress display, `status`) already falls back to
+ * heartbeat details, so one console line per expired query is noise. Counted, shown at DEBUG.
+ */
+const EXPIRED_QUERY = /query not found|query task not found|already expired/i;
+let expiredQueries = 0;
+
+/** How many expired-query warnings were kept off the console. */
+export function expiredQueryWarnings(): number {
+  return expiredQueries;
+}
+
 /** Temporal's own logs at WARN unless AUTOGAN_LOG_LEVEL says otherwise (INFO is chatty per worker). */
 export function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level = (process.env.AUTOGAN_LOG_LEVEL ?? 'WARN').toUpperCase() as
     'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  const inner = new DefaultLogger(level);
+  const logger = new DefaultLogger(level, (entry) => {
+    if (entry.level === 'WARN' && EXPIRED_QUERY.test(entry.message)) {
+      expiredQueries++;
+      if (level !== 'DEBUG' && level !== 'TRACE') return;
+    }
+    inner.log(entry.level, entry.message, entry.meta);
+  });
   try {
-    Runtime.install({ logger: new DefaultLogger(level) });
+    Runtime.install({ logger });
   } catch {
     // Already installed by the embedding program: keep its logger.
   }

@@ -6,6 +6,7 @@ import {
   defineQuery,
   executeChild,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
   type ActivityOptions,
@@ -66,6 +67,17 @@ export async function pipelineWorkflow(plan: Plan): Promise<PipelineResult> {
   };
   const entry = (id: string) => status.steps.find((s) => s.id === id)!;
   setHandler(pipelineStatusQuery, () => status);
+  // The Web UI's "current details" (markdown): where the run stands, readable without a query.
+  const showDetails = () =>
+    setCurrentDetails(
+      status.steps
+        .map(
+          (s) =>
+            `- **${s.id}** (${s.uses}): ${s.state}${s.fanOut ? ` ${s.fanOut.done}/${s.fanOut.total}` : ''}${s.error ? ` — ${s.error}` : ''}`,
+        )
+        .join('\n'),
+    );
+  showDetails();
 
   const runOne = (
     step: PlanStep,
@@ -85,6 +97,7 @@ export async function pipelineWorkflow(plan: Plan): Promise<PipelineResult> {
         args: [input],
         taskQueue: step.taskQueue,
         workflowId: `${info.workflowId}.${step.id}${index !== undefined ? `.${index}` : ''}`,
+        staticSummary: `${step.id}${index !== undefined ? ` [${index}]` : ''} (${step.uses}) of pipeline ${plan.name}`,
       }) as Promise<StepOutput>;
     }
     const acts = proxyActivities<Record<string, StepFn>>(activityOptions(step));
@@ -97,6 +110,7 @@ export async function pipelineWorkflow(plan: Plan): Promise<PipelineResult> {
       pipeline: { name: plan.name, seed: plan.spec.seed, runId: info.workflowId },
     };
     entry(step.id).state = 'running';
+    showDetails();
     if (!step.forEach) {
       outputs[step.id] = await runOne(step, resolveTemplates(step.with, ctx));
       return;
@@ -115,6 +129,7 @@ export async function pipelineWorkflow(plan: Plan): Promise<PipelineResult> {
       list.map(async (item, i) => {
         const out = await runOne(step, resolveTemplates(step.with, { ...ctx, item }), i);
         progress.done++;
+        showDetails();
         return out;
       }),
     );
@@ -134,9 +149,11 @@ export async function pipelineWorkflow(plan: Plan): Promise<PipelineResult> {
       try {
         await runStep(step);
         entry(step.id).state = 'done';
+        showDetails();
       } catch (err) {
         entry(step.id).state = 'failed';
         entry(step.id).error = rootMessage(err);
+        showDetails();
         throw err;
       }
     })();

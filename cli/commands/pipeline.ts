@@ -11,6 +11,8 @@ import { pipelineStatusQuery } from '../../workflows/pipeline';
 import { progressQuery } from '../../workflows/search';
 import { CliExit } from '../exit';
 import { formatPlan, formatResult, formatSearchProgress, formatStatus } from '../format';
+import { ProgressPrinter } from '../progress-view';
+import { watchRun } from '../../runtime/progress';
 import { targetFrom, withConnectionOptions } from './connection-options';
 
 function load(file: string, checkFiles = true): Plan {
@@ -64,6 +66,8 @@ export function registerPipelineCommands(program: Command): void {
       )
       .option('--id <workflow-id>', 'workflow id (default: <pipeline>-<timestamp>-<random>)')
       .option('--wait', 'wait for the result (always on with --embedded)')
+      .option('--json', 'progress as one JSON document per line (on stderr; the result stays on stdout)')
+      .option('--no-progress', 'no live progress while waiting')
       .option('--port <n>', 'dev server port for --embedded', (v) => Number(v), 7233),
   ).action(
     async (
@@ -72,17 +76,24 @@ export function registerPipelineCommands(program: Command): void {
         embedded?: boolean;
         id?: string;
         wait?: boolean;
+        json?: boolean;
+        progress: boolean;
         port: number;
         address?: string;
         namespace?: string;
       },
     ) => {
       const plan = load(file);
+      const printer = new ProgressPrinter(ProgressPrinter.modeFor(opts, process.stderr), process.stderr);
+      const onProgress = opts.progress
+        ? (p: Parameters<ProgressPrinter['print']>[0]) => printer.print(p)
+        : undefined;
       if (opts.embedded) {
         const { runEmbedded } = await import('../../runtime/embedded'); // worker code only when embedding
         const result = await runEmbedded(plan, {
           port: opts.port,
           ...(opts.id ? { workflowId: opts.id } : {}),
+          ...(onProgress ? { onProgress } : {}),
         });
         console.log(JSON.stringify(result.result, null, 2));
         console.log(`result written to ${result.resultFile}`);
@@ -97,10 +108,17 @@ export function registerPipelineCommands(program: Command): void {
       const link = workflowLink(target, handle.workflowId);
       if (link) console.log(`web UI: ${link}`);
       if (opts.wait) {
-        const result = await handle.result();
+        const result = handle.result();
+        const watching = onProgress
+          ? watchRun(client, handle.workflowId, onProgress, { until: result.catch(() => undefined) }).catch(
+              () => undefined,
+            )
+          : undefined;
+        await watching;
+        const done = await result;
         const file = path.join(plan.spec.artifacts.path, handle.workflowId, 'result.json');
-        writeFileAtomic(file, JSON.stringify(result, null, 2));
-        console.log(JSON.stringify(result, null, 2));
+        writeFileAtomic(file, JSON.stringify(done, null, 2));
+        console.log(JSON.stringify(done, null, 2));
       } else {
         console.log(`follow it with: autogan status ${handle.workflowId}`);
       }
@@ -115,68 +133,95 @@ export function registerPipelineCommands(program: Command): void {
         'show a run: state, each step, search progress, the running activity; why it failed (exit 1 for failed runs)',
       )
       .argument('<workflow-id>')
-      .option('--json', 'print the whole description and result as JSON'),
-  ).action(async (id: string, opts: { json?: boolean; address?: string; namespace?: string }) => {
-    const target = targetFrom(opts);
-    const client = await connectClient(target);
-    let failed = false;
-    try {
-      const handle = client.workflow.getHandle(id);
-      const desc = await handle.describe();
-      const state = desc.status.name;
-      failed = FAILED_STATES.includes(state);
-      const cause = failed ? await failureOf(handle) : undefined;
-      const result = state === 'COMPLETED' ? await handle.result() : undefined;
-      if (opts.json) {
-        console.log(
-          JSON.stringify(
-            {
-              id,
-              status: state,
-              type: desc.type,
-              start: desc.startTime,
-              close: desc.closeTime,
-              cause,
-              result,
-            },
-            null,
-            2,
-          ),
-        );
+      .option(
+        '--json',
+        'print the whole description and result as JSON (with --watch: one snapshot per line)',
+      )
+      .option('--watch', 'follow the run live until it closes (steps, iteration, phase, steps/s, ETA)')
+      .option('--interval <seconds>', 'seconds between snapshots with --watch', (v) => Number(v), 2),
+  ).action(
+    async (
+      id: string,
+      opts: { json?: boolean; watch?: boolean; interval: number; address?: string; namespace?: string },
+    ) => {
+      const target = targetFrom(opts);
+      const client = await connectClient(target);
+      let failed = false;
+      if (opts.watch) {
+        try {
+          const printer = new ProgressPrinter(ProgressPrinter.modeFor(opts, process.stdout), process.stdout);
+          const last = await watchRun(client, id, (p) => printer.print(p), {
+            intervalMs: Math.max(0.2, opts.interval) * 1000,
+          });
+          failed = FAILED_STATES.includes(last.status);
+          if (failed && !opts.json) {
+            const cause = await failureOf(client.workflow.getHandle(id));
+            if (cause) console.log(`  why: ${cause}`);
+          }
+        } finally {
+          await client.connection.close();
+        }
+        if (failed) throw new CliExit(1);
         return;
       }
-      console.log(
-        `${id}: ${state} (type ${desc.type}, started ${desc.startTime.toISOString()}${desc.closeTime ? `, closed ${desc.closeTime.toISOString()}` : ''})`,
-      );
-      if (cause) console.log(`  why: ${cause}`);
-      // A query needs a worker to replay the run; closed runs show their result instead.
-      if (desc.type === 'pipelineWorkflow' && state === 'RUNNING') {
-        try {
-          const st = await handle.query(pipelineStatusQuery);
-          console.log(`pipeline ${st.pipeline}:\n${formatStatus(st)}`);
-        } catch (err) {
-          console.log(`(no step status: ${(err as Error).message.split('\n')[0]})`);
+      try {
+        const handle = client.workflow.getHandle(id);
+        const desc = await handle.describe();
+        const state = desc.status.name;
+        failed = FAILED_STATES.includes(state);
+        const cause = failed ? await failureOf(handle) : undefined;
+        const result = state === 'COMPLETED' ? await handle.result() : undefined;
+        if (opts.json) {
+          console.log(
+            JSON.stringify(
+              {
+                id,
+                status: state,
+                type: desc.type,
+                start: desc.startTime,
+                close: desc.closeTime,
+                cause,
+                result,
+              },
+              null,
+              2,
+            ),
+          );
+          return;
         }
-      }
-      if (desc.type === 'autogan-search' && state === 'RUNNING') {
-        const pr = await handle.query(progressQuery);
-        console.log(formatSearchProgress(pr));
-      }
-      for (const a of desc.raw.pendingActivities ?? []) {
-        const details = a.heartbeatDetails?.payloads?.[0]?.data;
-        const hb = details ? JSON.parse(Buffer.from(details).toString('utf8')) : undefined;
         console.log(
-          `  activity ${a.activityType?.name} (attempt ${a.attempt}${a.lastWorkerIdentity ? ` on ${a.lastWorkerIdentity}` : ''})${hb ? `: step ${hb.step}/${hb.total}${hb.ref ? `, last checkpoint ${String(hb.ref).slice(0, 12)}…` : ''}` : ''}`,
+          `${id}: ${state} (type ${desc.type}, started ${desc.startTime.toISOString()}${desc.closeTime ? `, closed ${desc.closeTime.toISOString()}` : ''})`,
         );
+        if (cause) console.log(`  why: ${cause}`);
+        // A query needs a worker to replay the run; closed runs show their result instead.
+        if (desc.type === 'pipelineWorkflow' && state === 'RUNNING') {
+          try {
+            const st = await handle.query(pipelineStatusQuery);
+            console.log(`pipeline ${st.pipeline}:\n${formatStatus(st)}`);
+          } catch (err) {
+            console.log(`(no step status: ${(err as Error).message.split('\n')[0]})`);
+          }
+        }
+        if (desc.type === 'autogan-search' && state === 'RUNNING') {
+          const pr = await handle.query(progressQuery);
+          console.log(formatSearchProgress(pr));
+        }
+        for (const a of desc.raw.pendingActivities ?? []) {
+          const details = a.heartbeatDetails?.payloads?.[0]?.data;
+          const hb = details ? JSON.parse(Buffer.from(details).toString('utf8')) : undefined;
+          console.log(
+            `  activity ${a.activityType?.name} (attempt ${a.attempt}${a.lastWorkerIdentity ? ` on ${a.lastWorkerIdentity}` : ''})${hb ? `: step ${hb.step}/${hb.total}${hb.ref ? `, last checkpoint ${String(hb.ref).slice(0, 12)}…` : ''}` : ''}`,
+          );
+        }
+        if (result !== undefined) console.log(formatResult(result));
+        const link = workflowLink(target, id);
+        if (link) console.log(`web UI: ${link}`);
+      } finally {
+        await client.connection.close();
       }
-      if (result !== undefined) console.log(formatResult(result));
-      const link = workflowLink(target, id);
-      if (link) console.log(`web UI: ${link}`);
-    } finally {
-      await client.connection.close();
-    }
-    if (failed) throw new CliExit(1);
-  });
+      if (failed) throw new CliExit(1);
+    },
+  );
 }
 
 const FAILED_STATES = ['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED'];
