@@ -1,10 +1,10 @@
 // The `autogan.evaluate` step: IS and FID of every retrained model, the winner by IS.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { getArtifact, runDir } from '../core/artifacts';
 import { writeFileAtomic } from '../core/atomic-write';
 import { GanTrainer } from '../core/gan/trainer';
 import type { StepInput, StepOutput } from '../pipeline/plan';
+import { artifactStore } from '../services/artifact-store';
 import * as retrain from '../services/retrain';
 import { badInput } from './errors';
 import { activityHooks } from './heartbeat';
@@ -23,15 +23,17 @@ export async function evaluateStep(input: StepInput): Promise<StepOutput> {
     throw badInput('evaluate: "models" must be a non-empty list of retrained models');
   return onBackend(input.spec.backend, async () => {
     const hooks = activityHooks();
+    const where = { artifacts: input.spec.artifacts.path, s3: input.spec.artifacts.s3 };
+    const store = artifactStore(where);
     const results = [];
     for (const [i, m] of w.models.entries()) {
-      const { trainer } = GanTrainer.load(getArtifact(input.spec.artifacts.path, m.checkpoint));
+      const { trainer } = GanTrainer.load(await store.get(m.checkpoint));
       try {
         const ev = await retrain.evaluateTrainer(
           {
             ...w,
             seed: input.spec.seed,
-            artifacts: input.spec.artifacts.path,
+            ...where,
             runId: input.runId,
             dataset: input.spec.dataset,
             gan: trainer.gan,
@@ -55,7 +57,7 @@ export async function evaluateStep(input: StepInput): Promise<StepOutput> {
       hooks.progress({ step: i + 1, total: w.models.length });
     }
     const winner = [...results].sort((a, b) => b.is - a.is)[0];
-    const dir = runDir(input.spec.artifacts.path, input.runId);
+    const dir = store.runDir(input.runId);
     const best = path.join(dir, 'best-samples.png');
     fs.copyFileSync(winner.samples, best);
     const summary = {
@@ -66,6 +68,7 @@ export async function evaluateStep(input: StepInput): Promise<StepOutput> {
       results,
     };
     writeFileAtomic(path.join(dir, 'evaluation.json'), JSON.stringify(summary, null, 2));
+    for (const file of [best, path.join(dir, 'evaluation.json')]) await store.publish(input.runId, file);
     return { winner, results, bestSamples: best, summary: path.join(dir, 'evaluation.json') };
   });
 }

@@ -1,10 +1,11 @@
 // Thin Temporal adapters over services/search: backend, heartbeats, non-retryable bad input.
 import { useBackend } from '../core/backend';
 import { writeFileAtomic } from '../core/atomic-write';
-import { runDir } from '../core/artifacts';
+import { artifactStore } from '../services/artifact-store';
 import * as phases from '../services/search';
 import { validateStepWith } from '../pipeline/load';
 import type { StepInput, StepOutput } from '../pipeline/plan';
+import type { S3Settings } from '../pipeline/plan';
 import type { SearchParams } from '../pipeline/search-params';
 import type { Beam } from '../core/controller/controller';
 import { checkedWith } from './step-input';
@@ -30,7 +31,7 @@ async function guarded<T extends object>(
   }
 }
 
-const SPEC_KEYS = ['dataset', 'artifacts', 'seed', 'backend', 'taskQueues'];
+const SPEC_KEYS = ['dataset', 'artifacts', 's3', 'seed', 'backend', 'taskQueues'];
 
 export async function searchInit(p: SearchParams) {
   const rest = Object.fromEntries(Object.entries(p).filter(([k]) => !SPEC_KEYS.includes(k)));
@@ -57,23 +58,30 @@ export async function searchGrow(p: SearchParams, s: phases.SearchRefs) {
 }
 
 export async function searchResetShared(p: SearchParams, s: phases.SearchRefs) {
-  return guarded(p, () => ({ supernet: phases.resetShared(p, s) }));
+  return guarded(p, async () => ({ supernet: await phases.resetShared(p, s) }));
 }
 
 export async function searchDerive(p: SearchParams, s: phases.SearchRefs, m: number, k: number) {
   return guarded(p, () => phases.derive(p, s, { m, k }, activityHooks()));
 }
 
-/** Writes the search's durable state where `autogan resume` finds it (small JSON, atomic). */
+/** Writes the search's durable state where `autogan resume` finds it (small JSON, atomic; and to S3 if set up). */
 export async function searchRecordState(
   artifacts: string,
   workflowId: string,
   state: unknown,
+  s3?: S3Settings,
 ): Promise<string> {
   checkWorkerPath(artifacts, 'artifacts');
-  const file = path.join(runDir(artifacts, workflowId), 'search-state.json');
-  writeFileAtomic(file, JSON.stringify(state, null, 2));
-  return file;
+  try {
+    const store = artifactStore({ artifacts, s3 });
+    const file = path.join(store.runDir(workflowId), 'search-state.json');
+    writeFileAtomic(file, JSON.stringify(state, null, 2));
+    await store.publish(workflowId, file);
+    return file;
+  } catch (err) {
+    throw asNonRetryable(err);
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ export function formatPlan(plan: Plan): string {
     `pipeline ${plan.name}${plan.description ? ` — ${plan.description}` : ''}`,
     `  dataset:   ${plan.spec.dataset.kind}${plan.spec.dataset.path ? ` at ${plan.spec.dataset.path}` : ''}${plan.spec.dataset.imageSize ? `, ${plan.spec.dataset.imageSize}px` : ''}`,
     `  backend:   ${plan.spec.backend}   seed: ${plan.spec.seed}`,
-    `  artifacts: ${plan.spec.artifacts.path}`,
+    `  artifacts: ${plan.spec.artifacts.path}${plan.spec.artifacts.s3 ? ` (cache of s3://${plan.spec.artifacts.s3.bucket}/${plan.spec.artifacts.s3.prefix ?? ''})` : ''}`,
     `  queues:    control=${plan.spec.taskQueues.control} gpu=${plan.spec.taskQueues.gpu}`,
     '  steps (dependency order):',
   ];

@@ -403,7 +403,10 @@ function buildPlan(c: Checking, opts: LoadOptions): Plan {
   const planSpec: PlanSpec = {
     dataset: { ...s.dataset, ...(s.dataset.path ? { path: path.resolve(cwd, s.dataset.path) } : {}) },
     backend: s.backend,
-    artifacts: { path: path.resolve(cwd, s.artifacts.path) },
+    artifacts: {
+      path: path.resolve(cwd, s.artifacts.path),
+      ...(s.artifacts.s3 ? { s3: s.artifacts.s3 } : {}),
+    },
     seed: s.seed,
     taskQueues: s.taskQueues,
   };

@@ -22,10 +22,27 @@ export interface DatasetRef {
   channels?: number;
 }
 
+/**
+ * S3-compatible object storage behind the artifact store (`spec.artifacts.s3`). Never credentials:
+ * workers take those from their environment. Each field left out falls back to the worker's
+ * AUTOGAN_S3_* environment variable.
+ */
+export interface S3Settings {
+  bucket: string;
+  /** Key prefix: objects go to <prefix>/objects/<aa>/<sha256>.<ext>, run outputs to <prefix>/runs/<run id>/. */
+  prefix?: string;
+  /** Endpoint URL of an S3-compatible server (MinIO, Ceph, …); default: AWS S3. */
+  endpoint?: string;
+  region?: string;
+  /** Path-style addressing (<endpoint>/<bucket>/<key>). @default true when an endpoint is given */
+  forcePathStyle?: boolean;
+}
+
 export interface PlanSpec {
   dataset: DatasetRef;
   backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
-  artifacts: { path: string };
+  /** `path`: the local store, or each worker's read-through cache when `s3` (or the worker's env) names a bucket. */
+  artifacts: { path: string; s3?: S3Settings };
   seed: number;
   taskQueues: { control: string; gpu: string };
 }

@@ -41,6 +41,7 @@ export function retrainParamsOf(input: StepInput) {
     runId: input.runId,
     dataset: input.spec.dataset,
     artifacts: input.spec.artifacts.path,
+    ...(input.spec.artifacts.s3 ? { s3: input.spec.artifacts.s3 } : {}),
     seed: input.spec.seed,
     backend: input.spec.backend,
     taskQueues: input.spec.taskQueues,

@@ -7,7 +7,7 @@ import { CONTROLLER_DEFAULTS, GAN_DEFAULTS, RESET_DEFAULTS, TRAIN_DEFAULTS } fro
 import type { GanConfig } from '../core/gan/config';
 import type { TrainConfig } from '../core/gan/trainer';
 import type { TfjsNetworkOptions } from '../core/metrics/features';
-import type { DatasetRef } from './plan';
+import type { DatasetRef, S3Settings } from './plan';
 
 export interface DynamicReset {
   /** @default true */
@@ -44,6 +44,8 @@ export interface SearchParams {
   dataset: DatasetRef;
   /** Artifact store directory (absolute on the workers). Required. */
   artifacts: string;
+  /** S3-compatible storage behind the store (`artifacts` is then each worker's cache); from the pipeline's spec.artifacts.s3. */
+  s3?: S3Settings;
   /** @default 12345 */
   seed: number;
   /** @default 'auto' */

@@ -1,7 +1,7 @@
 // Retraining a derived architecture from scratch (the paper's final step), in chunks that an
 // activity runs and checkpoints, with periodic IS/FID evaluation and sample grids.
 import * as path from 'node:path';
-import { getArtifact, putArtifact, runDir, type ArtifactRef } from '../core/artifacts';
+import { type ArtifactRef } from '../core/artifacts';
 import { BatchLoader, type LoaderState } from '../core/datasets/loader';
 import { openDataset } from '../core/datasets';
 import { imageSizeAt, type GanConfig } from '../core/gan/config';
@@ -10,8 +10,9 @@ import { evaluateImages, type ImageSource } from '../core/metrics/evaluate';
 import { frechetDistance } from '../core/metrics/fid';
 import { saveGrid } from '../core/metrics/grid';
 import { Rng } from '../core/rng';
-import type { DatasetRef } from '../pipeline/plan';
+import type { DatasetRef, S3Settings } from '../pipeline/plan';
 import type { NetworkRef, TrainSettings } from '../pipeline/search-params';
+import { artifactStore } from './artifact-store';
 import { derivedSeed, network, noHooks, realStats, type Hooks } from './search';
 import { freshLoopState, meanLosses, trainLoop } from './train-loop';
 
@@ -22,6 +23,8 @@ export interface RetrainParams {
   runId: string;
   dataset: DatasetRef;
   artifacts: string;
+  /** S3-compatible storage behind the store (`artifacts` is then each worker's cache). */
+  s3?: S3Settings;
   seed: number;
   backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
   taskQueues: { control: string; gpu: string };
@@ -68,7 +71,9 @@ function totalSteps(p: RetrainParams): number {
   return p.iterations * p.train.nCritic;
 }
 
-export function retrainInit(p: RetrainParams): { checkpoint: ArtifactRef; totalSteps: number } {
+export async function retrainInit(
+  p: RetrainParams,
+): Promise<{ checkpoint: ArtifactRef; totalSteps: number }> {
   openDataset(p.dataset);
   const cells = (p.arch.length - 4) / 5 + 1;
   const trainer = GanTrainer.create(
@@ -84,11 +89,14 @@ export function retrainInit(p: RetrainParams): { checkpoint: ArtifactRef; totalS
     },
     { seed: derivedSeed(p, 'retrain', p.arch.join(',')), arch: p.arch },
   );
-  const checkpoint = putArtifact(p.artifacts, 'ckpt', (f) =>
-    trainer.save(f, { loader: null } satisfies Extra),
-  );
-  trainer.dispose();
-  return { checkpoint, totalSteps: totalSteps(p) };
+  try {
+    const checkpoint = await artifactStore(p).put('ckpt', (f) =>
+      trainer.save(f, { loader: null } satisfies Extra),
+    );
+    return { checkpoint, totalSteps: totalSteps(p) };
+  } finally {
+    trainer.dispose();
+  }
 }
 
 export interface ChunkResult {
@@ -104,7 +112,8 @@ export async function retrainChunk(
   checkpoint: ArtifactRef,
   hooks: Hooks = noHooks,
 ): Promise<ChunkResult> {
-  const { trainer, extra } = GanTrainer.load(getArtifact(p.artifacts, hooks.resumeFrom?.ref ?? checkpoint));
+  const store = artifactStore(p);
+  const { trainer, extra } = GanTrainer.load(await store.get(hooks.resumeFrom?.ref ?? checkpoint));
   try {
     const loader = new BatchLoader(
       openDataset(p.dataset),
@@ -125,14 +134,11 @@ export async function retrainChunk(
     await trainLoop(trainer, loader, losses, {
       end,
       checkpointEvery: p.checkpointEvery,
-      checkpoint: () =>
-        putArtifact(p.artifacts, 'ckpt', (f) => trainer.save(f, { loader: loader.state() } satisfies Extra)),
+      checkpoint: () => store.put('ckpt', (f) => trainer.save(f, { loader: loader.state() } satisfies Extra)),
       hooks,
     });
     const n = trainer.dSteps - start;
-    const out = putArtifact(p.artifacts, 'ckpt', (f) =>
-      trainer.save(f, { loader: loader.state() } satisfies Extra),
-    );
+    const out = await store.put('ckpt', (f) => trainer.save(f, { loader: loader.state() } satisfies Extra));
     const due =
       end >= totalSteps(p) ||
       (p.evalEvery > 0 && Math.floor(end / p.evalEvery) > Math.floor((end - n) / p.evalEvery));
@@ -157,6 +163,7 @@ export async function evaluateTrainer(
     | 'seed'
     | 'evalBatchSize'
     | 'artifacts'
+    | 's3'
     | 'runId'
     | 'fidStats'
     | 'dataset'
@@ -181,9 +188,11 @@ export async function evaluateTrainer(
     trainer.stage,
   );
   const grid = trainer.sample(64, { rng: new Rng(1), ema: true });
-  const samples = path.join(runDir(p.artifacts, p.runId), `samples-${label}.png`);
+  const store = artifactStore(p);
+  const samples = path.join(store.runDir(p.runId), `samples-${label}.png`);
   saveGrid(samples, grid);
   grid.dispose();
+  await store.publish(p.runId, samples);
   return {
     step: trainer.dSteps,
     is: ev.is!.mean,

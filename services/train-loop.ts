@@ -27,8 +27,8 @@ export interface LoopOptions {
   arch?: () => readonly number[];
   /** Checkpoint every this many steps (never at the last step: the caller saves the result). */
   checkpointEvery?: number;
-  /** Writes a checkpoint of everything the loop and its caller need to resume. */
-  checkpoint?: () => ArtifactRef;
+  /** Writes a checkpoint of everything the loop and its caller need to resume (stored, remotely too, when it resolves). */
+  checkpoint?: () => Promise<ArtifactRef>;
   hooks: Hooks;
   /** Ends the loop after a step whose result asks for it (a dynamic reset). */
   stopOn?: (r: StepResult) => boolean;
@@ -64,7 +64,7 @@ export async function trainLoop(
     await o.hooks.breathe();
     const due = o.checkpoint && o.checkpointEvery && state.step % o.checkpointEvery === 0;
     if (due && state.step < o.end && !stopped) {
-      ref = o.checkpoint!();
+      ref = await o.checkpoint!();
       o.hooks.progress({ step: state.step, total: o.end, ref });
     } else o.hooks.progress({ step: state.step, total: o.end, ...(ref ? { ref } : {}) });
   }

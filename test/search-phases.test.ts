@@ -8,7 +8,7 @@ import { stageAt, withSearchDefaults, type SearchParams } from '../pipeline/sear
 import { tinySearch } from './helpers/search-params';
 
 async function iterate(p: SearchParams, iterations: number) {
-  const init = initSearch(p);
+  const init = await initSearch(p);
   let s: SearchRefs = {
     supernet: init.supernet,
     controller: init.controller,

@@ -113,6 +113,7 @@ export function searchParamsOf(input: SearchWorkflowInput | StepInput): {
         name: w.name && w.name !== 'autogan-search' ? w.name : input.pipeline,
         dataset: input.spec.dataset,
         artifacts: input.spec.artifacts.path,
+        ...(input.spec.artifacts.s3 ? { s3: input.spec.artifacts.s3 } : {}),
         seed: input.spec.seed,
         backend: input.spec.backend,
         taskQueues: input.spec.taskQueues,
@@ -336,7 +337,12 @@ class SearchRun {
     s.history = [...s.history, summary].slice(-HISTORY_KEEP);
     s.rewards.push(meanReward);
     s.iteration++;
-    await this.light.searchRecordState(this.p.artifacts, this.workflowId, { params: this.p, state: s });
+    await this.light.searchRecordState(
+      this.p.artifacts,
+      this.workflowId,
+      { params: this.p, state: s },
+      this.p.s3,
+    );
     if (
       s.iteration % this.p.continueAsNewEvery === 0 &&
       s.iteration < this.p.maxIterations &&
@@ -382,11 +388,12 @@ class SearchRun {
       history: s.history,
       computeSeconds: s.computeSeconds,
     };
-    await this.light.searchRecordState(this.p.artifacts, this.workflowId, {
-      params: this.p,
-      state: s,
-      result,
-    });
+    await this.light.searchRecordState(
+      this.p.artifacts,
+      this.workflowId,
+      { params: this.p, state: s, result },
+      this.p.s3,
+    );
     return result;
   }
 }

@@ -1,7 +1,7 @@
 // What every phase of the search shares: progress hooks, the references a phase works on, the
 // search's model configs and seeds, and loading/saving the supernet and controller checkpoints.
 import { createHash } from 'node:crypto';
-import { getArtifact, putArtifact, type ArtifactRef } from '../../core/artifacts';
+import { type ArtifactRef } from '../../core/artifacts';
 import { Controller, type Beam } from '../../core/controller/controller';
 import { openDataset } from '../../core/datasets';
 import { BatchLoader, type LoaderState } from '../../core/datasets/loader';
@@ -9,6 +9,7 @@ import { imageSizeAt, type GanConfig } from '../../core/gan/config';
 import { DEFAULT_TRAIN, GanTrainer, type TrainConfig } from '../../core/gan/trainer';
 import { type RngState } from '../../core/rng';
 import { type SearchParams } from '../../pipeline/search-params';
+import { artifactStore } from '../artifact-store';
 
 export interface Hooks {
   /** Reports progress; `ref` is the newest checkpoint of this phase, from which a retry resumes. */
@@ -78,15 +79,19 @@ export function loaderFor(p: SearchParams, stage: number, state: LoaderState | n
   return new BatchLoader(ds, opts, state ?? derivedSeed(p, 'data'));
 }
 
-export function saveTrainer(p: SearchParams, trainer: GanTrainer, extra: SupernetExtra): ArtifactRef {
-  return putArtifact(p.artifacts, 'ckpt', (f) => trainer.save(f, extra));
+export function saveTrainer(
+  p: SearchParams,
+  trainer: GanTrainer,
+  extra: SupernetExtra,
+): Promise<ArtifactRef> {
+  return artifactStore(p).put('ckpt', (f) => trainer.save(f, extra));
 }
 
-export function loadTrainer(
+export async function loadTrainer(
   p: SearchParams,
   ref: ArtifactRef,
-): { trainer: GanTrainer; extra: SupernetExtra } {
-  const { trainer, extra } = GanTrainer.load(getArtifact(p.artifacts, ref));
+): Promise<{ trainer: GanTrainer; extra: SupernetExtra }> {
+  const { trainer, extra } = GanTrainer.load(await artifactStore(p).get(ref));
   return { trainer, extra: extra as SupernetExtra };
 }
 
@@ -112,14 +117,14 @@ export function saveController(
   p: SearchParams,
   controller: Controller,
   extra: ControllerExtra = {},
-): ArtifactRef {
-  return putArtifact(p.artifacts, 'ckpt', (f) => controller.save(f, extra));
+): Promise<ArtifactRef> {
+  return artifactStore(p).put('ckpt', (f) => controller.save(f, extra));
 }
 
-export function loadController(
+export async function loadController(
   p: SearchParams,
   ref: ArtifactRef,
-): { controller: Controller; extra: ControllerExtra } {
-  const { controller, extra } = Controller.load(getArtifact(p.artifacts, ref));
+): Promise<{ controller: Controller; extra: ControllerExtra }> {
+  const { controller, extra } = Controller.load(await artifactStore(p).get(ref));
   return { controller, extra: (extra ?? {}) as ControllerExtra };
 }

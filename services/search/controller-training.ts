@@ -28,8 +28,8 @@ export async function trainController(
 ): Promise<ControllerResult> {
   if (!s.controller) throw new Error('this search has no controller (random search)');
   const resume = hooks.resumeFrom;
-  const { controller: ctrl, extra } = loadController(p, resume?.ref ?? s.controller);
-  const { trainer } = loadTrainer(p, s.supernet);
+  const { controller: ctrl, extra } = await loadController(p, resume?.ref ?? s.controller);
+  const { trainer } = await loadTrainer(p, s.supernet);
   try {
     if (trainer.stage !== s.stage) trainer.setStage(s.stage);
     const acc =
@@ -60,11 +60,11 @@ export async function trainController(
       acc.rewards.push(...u.rewards);
       acc.entropies.push(u.meanEntropy);
       acc.archs.push(...batch.map((b) => b.arch));
-      const ref = saveController(p, ctrl, { phase: { ...acc } });
+      const ref = await saveController(p, ctrl, { phase: { ...acc } });
       hooks.progress({ step: acc.step, total: p.controllerSteps, ref });
       await hooks.breathe();
     }
-    const controller = saveController(p, ctrl);
+    const controller = await saveController(p, ctrl);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     return {
       controller,

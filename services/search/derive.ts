@@ -36,8 +36,8 @@ export async function derive(
 ): Promise<DeriveResult> {
   const { m, k, tag } = opts;
   const scoring = opts.images ? { ...p, rewardImages: opts.images } : p;
-  const { trainer } = loadTrainer(p, s.supernet);
-  const ctrl = s.controller ? loadController(p, s.controller).controller : null;
+  const ctrl = s.controller ? (await loadController(p, s.controller)).controller : null;
+  const { trainer } = await loadTrainer(p, s.supernet);
   try {
     if (trainer.stage !== s.stage) trainer.setStage(s.stage);
     let done = 0;

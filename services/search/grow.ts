@@ -23,15 +23,15 @@ export async function grow(
     p.mode === 'random'
       ? { topK: [], beams: [], candidates: [] }
       : await derive(p, s, { m: p.candidates, k: p.topK }, hooks);
-  const { trainer, extra } = loadTrainer(p, s.supernet);
+  const { trainer, extra } = await loadTrainer(p, s.supernet);
   trainer.setStage(to);
   // A new stage reads images at a new resolution: the loader starts a fresh order (as the reference rebuilds it).
-  const supernet = saveTrainer(p, trainer, { ...extra, loader: null, phase: undefined });
+  const supernet = await saveTrainer(p, trainer, { ...extra, loader: null, phase: undefined });
   trainer.dispose();
   let controller: ArtifactRef | null = null;
   if (p.mode !== 'random') {
     const ctrl = newController(p, to);
-    controller = saveController(p, ctrl);
+    controller = await saveController(p, ctrl);
     ctrl.dispose();
   }
   return { ...d, controller, supernet, stage: to };

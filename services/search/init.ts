@@ -7,15 +7,15 @@ import { stageAt, type SearchParams } from '../../pipeline/search-params';
 import { derivedSeed, ganConfig, newController, saveController, saveTrainer, trainConfig } from './context';
 
 /** Creates the shared GAN and the first controller. */
-export function initSearch(p: SearchParams): {
+export async function initSearch(p: SearchParams): Promise<{
   supernet: ArtifactRef;
   controller: ArtifactRef | null;
   stage: number;
-} {
+}> {
   openDataset(p.dataset); // fail early on a bad dataset
   const stage = stageAt(p, 0);
   const trainer = GanTrainer.create(ganConfig(p), trainConfig(p), { seed: derivedSeed(p, 'gan'), stage });
-  const supernet = saveTrainer(p, trainer, {
+  const supernet = await saveTrainer(p, trainer, {
     loader: null,
     sampler: new Rng(derivedSeed(p, 'sampler')).state(),
   });
@@ -23,7 +23,7 @@ export function initSearch(p: SearchParams): {
   let controller: ArtifactRef | null = null;
   if (p.mode !== 'random') {
     const ctrl = newController(p, stage);
-    controller = saveController(p, ctrl);
+    controller = await saveController(p, ctrl);
     ctrl.dispose();
   }
   return { supernet, controller, stage };

@@ -53,8 +53,9 @@ export async function trainShared(
   hooks: Hooks = noHooks,
 ): Promise<SharedResult> {
   const resume = hooks.resumeFrom;
-  const { trainer, extra } = loadTrainer(p, resume?.ref ?? s.supernet);
-  const ctrl = s.controller ? loadController(p, s.controller).controller : null;
+  // The small controller first: a store error loading either then leaves no supernet undisposed.
+  const ctrl = s.controller ? (await loadController(p, s.controller)).controller : null;
+  const { trainer, extra } = await loadTrainer(p, resume?.ref ?? s.supernet);
   try {
     if (trainer.stage !== s.stage) trainer.setStage(s.stage);
     const loader = loaderFor(p, s.stage, extra.loader);
@@ -78,7 +79,7 @@ export async function trainShared(
       hooks,
       stopOn: (r) => r.reset,
     });
-    const supernet = saveTrainer(p, trainer, { loader: loader.state(), sampler: samplerRng.state() });
+    const supernet = await saveTrainer(p, trainer, { loader: loader.state(), sampler: samplerRng.state() });
     return { supernet, steps: acc.step, ...meanLosses(acc), reset, resumedFromStep };
   } finally {
     trainer.dispose();
