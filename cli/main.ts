@@ -5,6 +5,7 @@ import { registerConvertCommands } from './commands/convert';
 import { registerMetricsCommands } from './commands/metrics';
 import { registerModelCommands } from './commands/model';
 import { registerPipelineCommands } from './commands/pipeline';
+import { registerReportCommand } from './commands/report';
 import { registerResumeCommand } from './commands/resume';
 import { registerScheduleCommands } from './commands/schedule';
 import { registerServerCommands } from './commands/server';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false });
   registerPipelineCommands(program);
   registerResumeCommand(program);
+  registerReportCommand(program);
   registerScheduleCommands(program);
   registerWorkerCommands(program);
   registerServerCommands(program);

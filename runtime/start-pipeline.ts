@@ -24,7 +24,13 @@ export async function startPipeline(
     taskQueue: opts.taskQueue ?? plan.spec.taskQueues.control,
     workflowId: opts.workflowId ?? defaultWorkflowId(plan),
     // Memo makes runs findable and readable in the Web UI without extra server setup.
-    memo: { pipeline: plan.name, dataset: plan.spec.dataset.kind, source: plan.source },
+    memo: {
+      pipeline: plan.name,
+      dataset: plan.spec.dataset.kind,
+      source: plan.source,
+      // `autogan report <id>` finds the run folder through it.
+      artifacts: plan.spec.artifacts.path,
+    },
     // Shown by the Web UI at the top of the run (user metadata, Temporal server ≥ 1.27).
     staticSummary: `AutoGAN pipeline ${plan.name} on ${plan.spec.dataset.kind}: ${plan.steps.map((s) => s.id).join(' → ')}`,
     staticDetails: [

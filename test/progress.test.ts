@@ -163,7 +163,10 @@ spec:
     // The Web UI's summary lines (user metadata) of the run and of a fan-out child.
     const desc = await handle.describe();
     assert.equal(await desc.staticSummary(), 'AutoGAN pipeline progress on mnist: inspect → retrain');
-    assert.match((await desc.staticDetails()) ?? '', /- `retrain`: autogan.retrain for each of inspect.shards/);
+    assert.match(
+      (await desc.staticDetails()) ?? '',
+      /- `retrain`: autogan.retrain for each of inspect.shards/,
+    );
     const child = await env.client.workflow.getHandle(`${handle.workflowId}.retrain.1`).describe();
     assert.equal(await child.staticSummary(), 'retrain [1] (autogan.retrain) of pipeline progress');
     const last = snaps[snaps.length - 1];

@@ -4,14 +4,16 @@ import type { Command } from 'commander';
 import { writeFileAtomic } from '../../core/atomic-write';
 import { formatIssue, loadPipeline, PipelineInvalidError } from '../../pipeline/load';
 import type { Plan } from '../../pipeline/plan';
-import type { WorkflowHandle } from '@temporalio/client';
 import { connectClient, workflowLink } from '../../runtime/connection';
+import { failureOf } from '../../runtime/failure';
 import { startPipeline } from '../../runtime/start-pipeline';
 import { pipelineStatusQuery } from '../../workflows/pipeline';
 import { progressQuery } from '../../workflows/search';
 import { CliExit } from '../exit';
 import { formatPlan, formatResult, formatSearchProgress, formatStatus } from '../format';
 import { ProgressPrinter } from '../progress-view';
+import { reportFromFolder } from '../../services/report/data';
+import { reportHtml } from '../../services/report/html';
 import { watchRun } from '../../runtime/progress';
 import { targetFrom, withConnectionOptions } from './connection-options';
 
@@ -97,6 +99,7 @@ export function registerPipelineCommands(program: Command): void {
         });
         console.log(JSON.stringify(result.result, null, 2));
         console.log(`result written to ${result.resultFile}`);
+        writeReport(path.dirname(result.resultFile));
         return;
       }
       const target = targetFrom(opts);
@@ -119,6 +122,7 @@ export function registerPipelineCommands(program: Command): void {
         const file = path.join(plan.spec.artifacts.path, handle.workflowId, 'result.json');
         writeFileAtomic(file, JSON.stringify(done, null, 2));
         console.log(JSON.stringify(done, null, 2));
+        writeReport(path.dirname(file));
       } else {
         console.log(`follow it with: autogan status ${handle.workflowId}`);
       }
@@ -224,26 +228,15 @@ export function registerPipelineCommands(program: Command): void {
   );
 }
 
-const FAILED_STATES = ['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED'];
-
-/** The reason a closed run did not complete, from its history's closing event (causes chained). */
-async function failureOf(handle: WorkflowHandle): Promise<string | undefined> {
-  const history = await handle.fetchHistory();
-  for (const e of [...(history.events ?? [])].reverse()) {
-    const failure =
-      e.workflowExecutionFailedEventAttributes?.failure ??
-      e.workflowExecutionTimedOutEventAttributes ??
-      undefined;
-    if (e.workflowExecutionTerminatedEventAttributes)
-      return `terminated${e.workflowExecutionTerminatedEventAttributes.reason ? `: ${e.workflowExecutionTerminatedEventAttributes.reason}` : ''}`;
-    if (e.workflowExecutionCanceledEventAttributes) return 'cancelled';
-    if (e.workflowExecutionTimedOutEventAttributes) return 'timed out (workflow execution timeout)';
-    if (failure && 'message' in failure) {
-      const chain: string[] = [];
-      for (let f: typeof failure | null | undefined = failure; f && chain.length < 5; f = f.cause)
-        if (f.message) chain.push(f.message);
-      return chain.join(': ');
-    }
+/** The finished run's HTML report next to its result; a report problem never fails the run. */
+function writeReport(runFolder: string): void {
+  try {
+    const file = path.join(runFolder, 'report.html');
+    writeFileAtomic(file, reportHtml(reportFromFolder(runFolder)));
+    console.log(`report: ${file} (open it in a browser; \`autogan report <id>\` makes one at any time)`);
+  } catch (err) {
+    console.error(`autogan: no report written: ${(err as Error).message}`);
   }
-  return undefined;
 }
+
+const FAILED_STATES = ['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED'];

@@ -1,0 +1,259 @@
+// What a run report shows, gathered from a run folder (read-only): the pipeline result when there
+// is one, else the search's durable state and full iteration history, the evaluation, and every
+// sample grid the run wrote. `runtime/report-live.ts` adds what only a server knows (live state,
+// failure reason, running retrains' curves).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface Scored {
+  arch: number[];
+  score: number;
+}
+
+export interface IterationPoint {
+  iteration: number;
+  stage: number;
+  dLoss: number;
+  gLoss: number;
+  meanReward: number | null;
+  entropy: number | null;
+  baseline?: number | null;
+  reset: boolean;
+}
+
+export interface RetrainReport {
+  label: string;
+  arch: number[];
+  step?: number;
+  totalSteps?: number;
+  curve: Array<{ step: number; is: number; fid: number | null }>;
+  final?: { is: number; isStd?: number; fid: number | null } | null;
+  /** Sample grids of this candidate, oldest first (absolute paths). */
+  samples: Array<{ title: string; file: string }>;
+}
+
+export interface ReportData {
+  id: string;
+  status: string;
+  generatedAt: string;
+  pipeline?: string;
+  dataset?: string;
+  failure?: string;
+  started?: string;
+  closed?: string;
+  /** Steps of a pipeline run and their states, when known. */
+  steps: Array<{ id: string; uses?: string; state: string }>;
+  search?: {
+    name: string;
+    iterations: number;
+    maxIterations?: number;
+    stage: number;
+    phase?: string;
+    resets: number;
+    computeSeconds?: number;
+    history: IterationPoint[];
+    /** Top-K beams at the end of each stage (grow steps). */
+    grown: Array<{ iteration: number; topK: Scored[] }>;
+    /** The derived top-K (final). */
+    topK: Scored[];
+    /** Best sampled during controller training (not derived). */
+    best: Scored[];
+  };
+  retrains: RetrainReport[];
+  leaderboard: Array<{
+    label: string;
+    arch: number[];
+    is: number;
+    isStd?: number;
+    fid: number | null;
+    samples?: string;
+  }>;
+  winner?: string;
+  /** Other sample grids: per search stage, the winner's. */
+  grids: Array<{ title: string; file: string }>;
+  notes: string[];
+}
+
+function readJson<T>(file: string): T | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (err) {
+    throw new Error(
+      `${file} is not valid JSON (${(err as Error).message}); the report reads it and changes nothing`,
+    );
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+/** Resolves a report argument that is a folder: a run folder, or a search's `<id>.search` folder. */
+export function runFolders(folder: string): { id: string; run: string; search?: string } {
+  const abs = path.resolve(folder);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory())
+    throw new Error(`${folder} is not a run folder (expected <artifacts>/<workflow id>)`);
+  const id = path.basename(abs);
+  const searchSibling = `${abs}.search`;
+  if (fs.existsSync(path.join(abs, 'search-state.json'))) return { id, run: abs, search: abs };
+  return { id, run: abs, ...(fs.existsSync(searchSibling) ? { search: searchSibling } : {}) };
+}
+
+const GRID = /^samples-(.+)-step(\d+)\.png$/;
+const FINAL_GRID = /^samples-final-(.+)\.png$/;
+const STAGE_GRID = /^samples-stage(\d+)-iter(\d+)\.png$/;
+
+/** Everything a run folder (and its search folder) holds, as report data. */
+export function reportFromFolder(
+  folder: string,
+  opts: {
+    now?: Date;
+    /** A finished run's result, when the folder has no result.json. */ result?: unknown;
+  } = {},
+): ReportData {
+  const now = opts.now ?? new Date();
+  const dirs = runFolders(folder);
+  const data: ReportData = {
+    id: dirs.id,
+    status: 'UNKNOWN',
+    generatedAt: now.toISOString(),
+    steps: [],
+    retrains: [],
+    leaderboard: [],
+    grids: [],
+    notes: [],
+  };
+  const result =
+    readJson<{ pipeline?: string; outputs?: Record<string, Obj> }>(path.join(dirs.run, 'result.json')) ??
+    (opts.result as { pipeline?: string; outputs?: Record<string, Obj> } | undefined);
+  if (result) {
+    data.status = 'COMPLETED';
+    data.pipeline = result.pipeline;
+    data.steps = Object.keys(result.outputs ?? {}).map((id) => ({ id, state: 'done' }));
+  }
+  const outputs = Object.values(result?.outputs ?? {});
+  const searchOut = outputs.find((o) => o && 'topK' in o && 'rewards' in o) as Obj | undefined;
+  const searchFile = dirs.search
+    ? readJson<{ params?: Obj; state?: Obj; result?: Obj }>(path.join(dirs.search, 'search-state.json'))
+    : undefined;
+  const fullHistory = dirs.search
+    ? readJson<IterationPoint[]>(path.join(dirs.search, 'search-history.json'))
+    : undefined;
+  const state = (searchFile?.state ?? {}) as Obj;
+  const params = (searchOut?.params ?? searchFile?.params ?? {}) as Obj;
+  if (searchOut || searchFile) {
+    const hist = (
+      fullHistory ??
+      (searchOut?.history as IterationPoint[]) ??
+      (state.history as IterationPoint[]) ??
+      []
+    )
+      .slice()
+      .sort((a, b) => a.iteration - b.iteration);
+    if (!fullHistory && hist.length && hist[0].iteration > 0)
+      data.notes.push(
+        `the search's per-iteration history starts at iteration ${hist[0].iteration} (this run predates search-history.json; earlier iterations show their mean reward only)`,
+      );
+    const rewards = ((searchOut?.rewards ?? state.rewards) as Array<number | null> | undefined) ?? [];
+    // Iterations the history no longer holds still have their mean reward.
+    const known = new Set(hist.map((h) => h.iteration));
+    const padded = rewards
+      .map((r, i): IterationPoint | undefined =>
+        known.has(i)
+          ? undefined
+          : { iteration: i, stage: NaN, dLoss: NaN, gLoss: NaN, meanReward: r, entropy: null, reset: false },
+      )
+      .filter((x): x is IterationPoint => !!x);
+    const searchResult = (searchOut ?? searchFile?.result) as Obj | undefined;
+    data.search = {
+      name: String(params.name ?? data.pipeline ?? dirs.id),
+      iterations: Number(searchResult?.iterations ?? state.iteration ?? hist.length),
+      ...(params.maxIterations !== undefined ? { maxIterations: Number(params.maxIterations) } : {}),
+      stage: Number(searchResult?.stage ?? state.stage ?? 0),
+      resets: Number(searchResult?.resets ?? state.resets ?? 0),
+      ...(searchResult?.computeSeconds !== undefined || state.computeSeconds !== undefined
+        ? { computeSeconds: Number(searchResult?.computeSeconds ?? state.computeSeconds) }
+        : {}),
+      history: [...padded, ...hist].sort((a, b) => a.iteration - b.iteration),
+      grown: ((searchResult?.grown ?? state.grown) as Array<{ iteration: number; topK: Scored[] }>) ?? [],
+      topK: (searchResult?.topK as Scored[]) ?? [],
+      best: (state.best as Scored[]) ?? [],
+    };
+    if (!result && searchFile?.result) data.status = 'COMPLETED';
+    if (!result && !searchFile?.result) data.status = 'RUNNING or stopped (no result yet)';
+  }
+  const dataset = params.dataset as Obj | undefined;
+  if (dataset?.kind) data.dataset = String(dataset.kind);
+
+  // Retrains: from the result's fan-out outputs; sample grids from the files.
+  const files = fs.existsSync(dirs.run) ? fs.readdirSync(dirs.run).sort() : [];
+  const gridsOf = (label: string) =>
+    files
+      .map((f) => ({ f, m: GRID.exec(f) }))
+      .filter((x) => x.m && x.m[1] === label)
+      .sort((a, b) => Number(a.m![2]) - Number(b.m![2]))
+      .map((x) => ({ title: `${label} at step ${x.m![2]}`, file: path.join(dirs.run, x.f) }));
+  const fan = outputs.find((o) => o && Array.isArray(o.items) && (o.items as Obj[])[0]?.curve) as
+    { items: Obj[] } | undefined;
+  for (const it of fan?.items ?? []) {
+    const label = String(it.label);
+    data.retrains.push({
+      label,
+      arch: it.arch as number[],
+      step: Number(it.steps),
+      curve: (it.curve as RetrainReport['curve']) ?? [],
+      final: (it.final as RetrainReport['final']) ?? null,
+      samples: gridsOf(label),
+    });
+  }
+  // Candidates seen only through their sample files (a run still retraining).
+  const labels = new Set(data.retrains.map((r) => r.label));
+  for (const f of files) {
+    const m = GRID.exec(f);
+    if (m && !labels.has(m[1]) && !m[1].startsWith('stage')) {
+      labels.add(m[1]);
+      data.retrains.push({ label: m[1], arch: [], curve: [], samples: gridsOf(m[1]) });
+    }
+  }
+
+  const evaluation = readJson<{ winner?: Obj; results?: Obj[] }>(path.join(dirs.run, 'evaluation.json'));
+  for (const r of evaluation?.results ?? []) {
+    data.leaderboard.push({
+      label: String(r.label),
+      arch: r.arch as number[],
+      is: Number(r.is),
+      ...(r.isStd !== undefined ? { isStd: Number(r.isStd) } : {}),
+      fid: r.fid === null || r.fid === undefined ? null : Number(r.fid),
+      ...(typeof r.samples === 'string' ? { samples: r.samples } : {}),
+    });
+  }
+  data.leaderboard.sort((a, b) => b.is - a.is);
+  if (evaluation?.winner) data.winner = String(evaluation.winner.label);
+
+  for (const f of files) {
+    const m = STAGE_GRID.exec(f);
+    if (m)
+      data.grids.push({
+        title: `search stage ${m[1]} (iteration ${m[2]}): best beam`,
+        file: path.join(dirs.run, f),
+      });
+  }
+  if (dirs.search && dirs.search !== dirs.run && fs.existsSync(dirs.search)) {
+    for (const f of fs.readdirSync(dirs.search).sort()) {
+      const m = STAGE_GRID.exec(f);
+      if (m)
+        data.grids.push({
+          title: `search stage ${m[1]} (iteration ${m[2]}): best beam`,
+          file: path.join(dirs.search, f),
+        });
+    }
+  }
+  for (const f of files) {
+    const m = FINAL_GRID.exec(f);
+    if (m) data.grids.push({ title: `${m[1]}: final samples (evaluation)`, file: path.join(dirs.run, f) });
+  }
+  if (!result && !data.search && !data.retrains.length && !data.leaderboard.length)
+    throw new Error(
+      `${folder} holds no run output (no result.json, search-state.json, evaluation.json or sample grids)`,
+    );
+  return data;
+}
