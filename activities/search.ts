@@ -1,4 +1,5 @@
 // Thin Temporal adapters over services/search: backend, heartbeats, non-retryable bad input.
+import { Context } from '@temporalio/activity';
 import { useBackend } from '../core/backend';
 import { writeFileAtomic } from '../core/atomic-write';
 import { artifactStore } from '../services/artifact-store';
@@ -12,6 +13,7 @@ import { checkedWith } from './step-input';
 import { checkWorkerPath } from './worker-paths';
 import { asNonRetryable, badInput } from './errors';
 import { activityHooks } from './heartbeat';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** Runs a phase on the chosen backend; reports its compute seconds (workflows keep no clocks). */
@@ -53,8 +55,13 @@ export async function searchTrainController(p: SearchParams, s: phases.SearchRef
   return guarded(p, () => phases.trainController(p, s, activityHooks()));
 }
 
+/** The running search's workflow id: its run folder holds the per-stage sample grids. */
+function searchRunId(): string | undefined {
+  return Context.current().info.workflowExecution?.workflowId;
+}
+
 export async function searchGrow(p: SearchParams, s: phases.SearchRefs) {
-  return guarded(p, () => phases.grow(p, s, activityHooks()));
+  return guarded(p, () => phases.grow(p, s, activityHooks(), searchRunId()));
 }
 
 export async function searchResetShared(p: SearchParams, s: phases.SearchRefs) {
@@ -62,7 +69,36 @@ export async function searchResetShared(p: SearchParams, s: phases.SearchRefs) {
 }
 
 export async function searchDerive(p: SearchParams, s: phases.SearchRefs, m: number, k: number) {
-  return guarded(p, () => phases.derive(p, s, { m, k }, activityHooks()));
+  return guarded(p, async () => {
+    const d = await phases.derive(p, s, { m, k }, activityHooks());
+    const runId = searchRunId();
+    // The last stage's samples, as grow writes them for the earlier ones.
+    if (runId && d.topK[0]) await phases.stageGrid(p, s, d.topK[0].arch, runId);
+    return d;
+  });
+}
+
+/**
+ * The durable state keeps only the last iterations (it travels through continue-as-new); the run
+ * folder keeps every iteration's summary in search-history.json for curves and reports. Merged by
+ * iteration, so a retried or replayed record writes the same file.
+ */
+function mergeHistory(dir: string, state: unknown): string | undefined {
+  const recent = (state as { state?: { history?: Array<{ iteration: number }> } })?.state?.history;
+  if (!Array.isArray(recent) || !recent.length) return undefined;
+  const file = path.join(dir, 'search-history.json');
+  let all: Array<{ iteration: number }> = [];
+  try {
+    const old = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    if (Array.isArray(old)) all = old.filter((h) => typeof h?.iteration === 'number');
+  } catch {
+    // absent (first iteration) or unreadable: start from what the state holds
+  }
+  const byIteration = new Map(all.map((h) => [h.iteration, h]));
+  for (const h of recent) byIteration.set(h.iteration, h);
+  const merged = [...byIteration.values()].sort((a, b) => a.iteration - b.iteration);
+  writeFileAtomic(file, JSON.stringify(merged));
+  return file;
 }
 
 /** Writes the search's durable state where `autogan resume` finds it (small JSON, atomic; and to S3 if set up). */
@@ -78,6 +114,8 @@ export async function searchRecordState(
     const file = path.join(store.runDir(workflowId), 'search-state.json');
     writeFileAtomic(file, JSON.stringify(state, null, 2));
     await store.publish(workflowId, file);
+    const history = mergeHistory(store.runDir(workflowId), state);
+    if (history) await store.publish(workflowId, history);
     return file;
   } catch (err) {
     throw asNonRetryable(err);

@@ -28,6 +28,8 @@ export interface IterationSummary {
   gLoss: number;
   meanReward: number | null;
   entropy: number | null;
+  /** The controller's moving-average baseline at the end of the iteration (absent before reports). */
+  baseline?: number | null;
   reset: boolean;
 }
 
@@ -332,6 +334,7 @@ class SearchRun {
       gLoss: r.gLoss,
       meanReward,
       entropy: c ? c.entropy : null,
+      baseline: c ? c.baseline : null,
       reset: r.reset,
     };
     s.history = [...s.history, summary].slice(-HISTORY_KEEP);
