@@ -2,6 +2,7 @@
 // they are bad input (see errors.ts).
 import { useBackend } from '../core/backend';
 import type { SearchParams } from '../pipeline/search-params';
+import { NumericalFault } from '../services/numerical-fault';
 import { asNonRetryable } from './errors';
 import { checkWorkerPath } from './worker-paths';
 
@@ -9,12 +10,14 @@ export async function onBackend<T>(
   backend: SearchParams['backend'],
   fn: () => Promise<T> | T,
   paths: Record<string, string | undefined> = {},
+  /** Where a NaN/Inf loss would be, for its message. */
+  where?: string,
 ): Promise<T> {
   for (const [what, p] of Object.entries(paths)) if (p !== undefined) checkWorkerPath(p, what);
   await useBackend(backend);
   try {
     return await fn();
   } catch (err) {
-    throw asNonRetryable(err);
+    throw asNonRetryable(err instanceof NumericalFault && where ? err.at(where) : err);
   }
 }

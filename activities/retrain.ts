@@ -8,7 +8,12 @@ export async function retrainInit(p: retrain.RetrainParams) {
 }
 
 export async function retrainChunk(p: retrain.RetrainParams, checkpoint: string) {
-  return onBackend(p.backend, () => retrain.retrainChunk(p, checkpoint, activityHooks()), paths(p));
+  return onBackend(
+    p.backend,
+    () => retrain.retrainChunk(p, checkpoint, activityHooks()),
+    paths(p),
+    `the retraining of ${p.label} [${p.arch.join(' ')}]`,
+  );
 }
 
 const paths = (p: retrain.RetrainParams) => ({ artifacts: p.artifacts, 'dataset.path': p.dataset?.path });

@@ -13,6 +13,7 @@ import { checkedWith } from './step-input';
 import { checkWorkerPath } from './worker-paths';
 import { asNonRetryable, badInput } from './errors';
 import { activityHooks } from './heartbeat';
+import { NumericalFault } from '../services/numerical-fault';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -20,6 +21,8 @@ import * as path from 'node:path';
 async function guarded<T extends object>(
   p: SearchParams,
   fn: () => Promise<T> | T,
+  /** Where a NaN/Inf loss would be, for its message (phase and iteration). */
+  where?: string,
 ): Promise<T & { seconds: number; backend: string }> {
   checkWorkerPath(p.artifacts, 'artifacts');
   if (p.dataset?.path) checkWorkerPath(p.dataset.path, 'dataset.path');
@@ -29,7 +32,7 @@ async function guarded<T extends object>(
     const r = await fn();
     return { ...r, seconds: (performance.now() - t0) / 1000, backend: info.package };
   } catch (err) {
-    throw asNonRetryable(err);
+    throw asNonRetryable(err instanceof NumericalFault && where ? err.at(where) : err);
   }
 }
 
@@ -48,7 +51,11 @@ export async function searchInit(p: SearchParams) {
 }
 
 export async function searchTrainShared(p: SearchParams, s: phases.SearchRefs) {
-  return guarded(p, () => phases.trainShared(p, s, activityHooks()));
+  return guarded(
+    p,
+    () => phases.trainShared(p, s, activityHooks()),
+    `shared training in search iteration ${s.iteration} (stage ${s.stage})`,
+  );
 }
 
 export async function searchTrainController(p: SearchParams, s: phases.SearchRefs) {

@@ -5,6 +5,7 @@
 import type { ArtifactRef } from '../core/artifacts';
 import type { BatchLoader } from '../core/datasets/loader';
 import type { GanTrainer, StepResult } from '../core/gan/trainer';
+import { checkFinite } from './numerical-fault';
 import type { Hooks } from './search/context';
 
 /** Where a loop stands: steps done and the loss sums so far (saved in checkpoints for resume). */
@@ -52,6 +53,7 @@ export async function trainLoop(
       real.dispose();
     }
     state.step++;
+    checkFinite(state.step, r); // before any sum or checkpoint takes the bad step in
     state.dSum += r.dLoss;
     state.dCount++;
     if (r.gLoss !== undefined) {
