@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerArchCommands } from './commands/arch';
 import { registerConvertCommands } from './commands/convert';
+import { registerGcCommand } from './commands/gc';
 import { registerMetricsCommands } from './commands/metrics';
 import { registerModelCommands } from './commands/model';
 import { registerPipelineCommands } from './commands/pipeline';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerPipelineCommands(program);
   registerResumeCommand(program);
   registerReportCommand(program);
+  registerGcCommand(program);
   registerScheduleCommands(program);
   registerWorkerCommands(program);
   registerServerCommands(program);

@@ -10,10 +10,22 @@ import { CheckpointError } from './checkpoint/format';
 
 export type ArtifactRef = string;
 
+/** An artifact reference, whole: "<sha256>.<ext>". */
+export const REF_PATTERN = /^[0-9a-f]{64}\.[a-z0-9]+$/;
+
+/** A reference whose object is not in the store (deleted by `autogan gc`, or never there). */
+export class ArtifactMissingError extends CheckpointError {
+  constructor(
+    message: string,
+    readonly ref: ArtifactRef,
+  ) {
+    super(message);
+  }
+}
+
 /** Where a reference's file lives in the store at `root` (the reference checked first). */
 export function artifactPath(root: string, ref: ArtifactRef): string {
-  if (!/^[0-9a-f]{64}\.[a-z0-9]+$/.test(ref))
-    throw new CheckpointError(`"${ref}" is not an artifact reference`);
+  if (!REF_PATTERN.test(ref)) throw new CheckpointError(`"${ref}" is not an artifact reference`);
   return path.join(root, 'objects', ref.slice(0, 2), ref);
 }
 
@@ -28,23 +40,70 @@ export function tempPath(root: string, ext: string): string {
   return path.join(tmpDir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.${ext}`);
 }
 
-/** Stores what `write(tmpFile)` writes (atomically) and returns its content reference. */
-export function putArtifact(root: string, ext: string, write: (tmpFile: string) => void): ArtifactRef {
+/**
+ * Stores what `write(tmpFile)` writes (atomically); returns its content reference and whether this
+ * call created the object (false: the same bytes were already stored). An object that was already
+ * there gets a fresh mtime: the store's clock of "last stored", which `autogan gc` reads as its
+ * age, so an object a writer just handed out is never collected as old. If the object vanishes
+ * between the check and the touch (collected that instant), the new copy is renamed in instead.
+ */
+export function storeArtifact(
+  root: string,
+  ext: string,
+  write: (tmpFile: string) => void,
+): { ref: ArtifactRef; created: boolean } {
   const tmp = tempPath(root, ext);
   write(tmp);
   const ref = `${sha256File(tmp)}.${ext}`;
   const dest = artifactPath(root, ref);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
-  if (fs.existsSync(dest)) fs.rmSync(tmp);
-  else fs.renameSync(tmp, dest);
-  return ref;
+  if (fs.existsSync(dest)) {
+    let touched = false;
+    try {
+      const now = new Date();
+      fs.utimesSync(dest, now, now);
+      touched = true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // Another user's object in a shared store: it stays as it is (only its owner may set times).
+      if (code === 'EPERM' || code === 'EACCES') touched = true;
+      else if (code !== 'ENOENT') throw err;
+    }
+    if (touched) {
+      fs.rmSync(tmp);
+      return { ref, created: false };
+    }
+  }
+  fs.renameSync(tmp, dest);
+  return { ref, created: true };
+}
+
+/** Stores what `write(tmpFile)` writes (atomically) and returns its content reference. */
+export function putArtifact(root: string, ext: string, write: (tmpFile: string) => void): ArtifactRef {
+  return storeArtifact(root, ext, write).ref;
+}
+
+/**
+ * Removes one object by its exact reference (nothing else: no patterns). For scratch objects that
+ * their writer created and nothing references (a finished activity's intermediate checkpoints).
+ */
+export function removeArtifact(root: string, ref: ArtifactRef): number {
+  const file = artifactPath(root, ref);
+  try {
+    const bytes = fs.statSync(file).size;
+    fs.unlinkSync(file);
+    return bytes;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
 }
 
 /** The file of a reference, after checking it exists and still has its hash. */
 export function getArtifact(root: string, ref: ArtifactRef): string {
   const file = artifactPath(root, ref);
   if (!fs.existsSync(file))
-    throw new CheckpointError(`artifact ${ref} is missing from the store ${root} (${file})`);
+    throw new ArtifactMissingError(`artifact ${ref} is missing from the store ${root} (${file})`, ref);
   const got = sha256File(file);
   if (`${got}.${ref.split('.').pop()}` !== ref)
     throw new CheckpointError(`artifact ${file} is corrupt: its sha256 is ${got}`);

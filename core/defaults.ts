@@ -31,6 +31,14 @@ export const TRAIN_DEFAULTS = {
   adamOffPath: 'zero-grad',
 } as const;
 
+/**
+ * Checkpoints inside a training activity (not the reference's: it saved once per epoch): at most one
+ * every this many seconds of compute, on top of the step interval. At paper scale a checkpoint
+ * (weights and Adam state) is ≈ 39 MB; one every 3 minutes bounds both the disk churn and the
+ * work a crash loses. Tests and tiny demos set 0 (every `checkpointEvery` steps).
+ */
+export const CHECKPOINT_DEFAULTS = { minSeconds: 180 } as const;
+
 /** Dynamic reset: the paper's "resetting variance threshold 1e-3" over a 500-loss window. */
 export const RESET_DEFAULTS = { window: 500, threshold: 1e-3, measure: 'variance' } as const;
 

@@ -1,5 +1,5 @@
 // Parameters of retraining a derived architecture (the `with:` of `autogan.retrain`). Pure.
-import { DERIVED_WIDTHS, GAN_DEFAULTS, TRAIN_DEFAULTS } from '../core/defaults';
+import { CHECKPOINT_DEFAULTS, DERIVED_WIDTHS, GAN_DEFAULTS, TRAIN_DEFAULTS } from '../core/defaults';
 import type { StepInput } from './plan';
 import type { NetworkRef } from './search-params';
 
@@ -20,6 +20,7 @@ export const DEFAULT_RETRAIN = {
   emaWarmup: true,
   emaBnStats: 'recompute' as const,
   checkpointEvery: 200,
+  checkpointMinSeconds: CHECKPOINT_DEFAULTS.minSeconds as number,
   heartbeatTimeout: '2m',
   activityTimeout: '24h',
 };

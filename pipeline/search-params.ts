@@ -3,7 +3,13 @@
 // imports this module. Defaults are the reference search script's (exps/autogan_search.sh).
 // Besides pure data (core/defaults), type-only imports: erased at build time, so workflow code
 // stays free of tfjs.
-import { CONTROLLER_DEFAULTS, GAN_DEFAULTS, RESET_DEFAULTS, TRAIN_DEFAULTS } from '../core/defaults';
+import {
+  CHECKPOINT_DEFAULTS,
+  CONTROLLER_DEFAULTS,
+  GAN_DEFAULTS,
+  RESET_DEFAULTS,
+  TRAIN_DEFAULTS,
+} from '../core/defaults';
 import type { GanConfig } from '../core/gan/config';
 import type { TrainConfig } from '../core/gan/trainer';
 import type { TfjsNetworkOptions } from '../core/metrics/features';
@@ -101,6 +107,12 @@ export interface SearchParams {
   evalBatchSize: number;
   /** Checkpoint (and report) every N training steps inside an activity. @default 50 */
   checkpointEvery: number;
+  /**
+   * …and only when at least this many seconds of compute passed since the attempt's last checkpoint
+   * (0: every checkpointEvery steps). Controller training applies it to its steps. An activity's end
+   * always checkpoints. @default 180
+   */
+  checkpointMinSeconds: number;
   /** Start a fresh run history every N iterations (continue-as-new). @default 10 */
   continueAsNewEvery: number;
   /** Limit of the dataset (first N images), for small runs. */
@@ -139,6 +151,7 @@ export const DEFAULT_SEARCH: Omit<SearchParams, 'dataset' | 'artifacts'> = {
   network: 'digits',
   evalBatchSize: 100,
   checkpointEvery: 50,
+  checkpointMinSeconds: CHECKPOINT_DEFAULTS.minSeconds,
   continueAsNewEvery: 10,
   heartbeatTimeout: '2m',
   activityTimeout: '24h',

@@ -13,7 +13,9 @@ import {
   artifactPath,
   getArtifact,
   putArtifact,
+  removeArtifact,
   runDir,
+  storeArtifact,
   tempPath,
   type ArtifactRef,
 } from '../core/artifacts';
@@ -31,6 +33,14 @@ export interface ArtifactStore {
    * object is uploaded before this resolves: its reference can be handed to another worker.
    */
   put(ext: string, write: (tmpFile: string) => void): Promise<ArtifactRef>;
+  /** As put, and whether this call created the local object (false: the same bytes were stored already). */
+  putNew(ext: string, write: (tmpFile: string) => void): Promise<{ ref: ArtifactRef; created: boolean }>;
+  /**
+   * Removes the local copy of a scratch object that its writer created and nothing references (a
+   * finished activity's intermediate checkpoints); returns the bytes freed. A remote store's
+   * bucket keeps its copy (the bucket is not collected).
+   */
+  discard(ref: ArtifactRef): Promise<number>;
   /** A local file holding a reference's content, its hash verified (downloaded first if need be). */
   get(ref: ArtifactRef): Promise<string>;
   /** A run's local output folder, <root>/<run id> (created). */
@@ -111,6 +121,12 @@ export class LocalStore implements ArtifactStore {
   async put(ext: string, write: (tmpFile: string) => void): Promise<ArtifactRef> {
     return putArtifact(this.root, ext, write);
   }
+  async putNew(ext: string, write: (tmpFile: string) => void) {
+    return storeArtifact(this.root, ext, write);
+  }
+  async discard(ref: ArtifactRef): Promise<number> {
+    return removeArtifact(this.root, ref);
+  }
   async get(ref: ArtifactRef): Promise<string> {
     return getArtifact(this.root, ref);
   }
@@ -158,7 +174,15 @@ export class S3Store implements ArtifactStore {
   }
 
   async put(ext: string, write: (tmpFile: string) => void): Promise<ArtifactRef> {
-    const ref = putArtifact(this.root, ext, write);
+    return (await this.putNew(ext, write)).ref;
+  }
+
+  async discard(ref: ArtifactRef): Promise<number> {
+    return removeArtifact(this.root, ref);
+  }
+
+  async putNew(ext: string, write: (tmpFile: string) => void) {
+    const { ref, created } = storeArtifact(this.root, ext, write);
     const file = artifactPath(this.root, ref);
     const size = fs.statSync(file).size;
     const remote = await this.client();
@@ -170,7 +194,7 @@ export class S3Store implements ArtifactStore {
       this.stats.uploads++;
       this.stats.uploadBytes += size;
     }
-    return ref;
+    return { ref, created };
   }
 
   async get(ref: ArtifactRef): Promise<string> {

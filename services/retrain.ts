@@ -11,8 +11,10 @@ import { frechetDistance } from '../core/metrics/fid';
 import { saveGrid } from '../core/metrics/grid';
 import { Rng } from '../core/rng';
 import type { DatasetRef, S3Settings } from '../pipeline/plan';
+import { DEFAULT_RETRAIN } from '../pipeline/retrain-params';
 import type { NetworkRef, TrainSettings } from '../pipeline/search-params';
 import { artifactStore } from './artifact-store';
+import { AttemptCheckpoints, resumeOrStart } from './checkpoints';
 import { derivedSeed, network, noHooks, realStats, type Hooks } from './search';
 import { freshLoopState, meanLosses, trainLoop } from './train-loop';
 
@@ -56,6 +58,8 @@ export interface RetrainParams {
   emaBnStats?: 'recompute' | 'live';
   /** @default 200 */
   checkpointEvery: number;
+  /** …and at most one checkpoint per this many seconds of compute (0: every checkpointEvery steps). @default 180 */
+  checkpointMinSeconds?: number;
   /** @default '2m' */
   heartbeatTimeout: string;
   /** @default '24h' */
@@ -113,7 +117,9 @@ export async function retrainChunk(
   hooks: Hooks = noHooks,
 ): Promise<ChunkResult> {
   const store = artifactStore(p);
-  const { trainer, extra } = GanTrainer.load(await store.get(hooks.resumeFrom?.ref ?? checkpoint));
+  const { trainer, extra } = (
+    await resumeOrStart(hooks, async (ref) => GanTrainer.load(await store.get(ref)), checkpoint)
+  ).loaded;
   try {
     const loader = new BatchLoader(
       openDataset(p.dataset),
@@ -131,14 +137,17 @@ export async function retrainChunk(
     );
     const start = trainer.dSteps;
     const losses = freshLoopState(start);
+    const scratch = new AttemptCheckpoints(store);
     await trainLoop(trainer, loader, losses, {
       end,
       checkpointEvery: p.checkpointEvery,
-      checkpoint: () => store.put('ckpt', (f) => trainer.save(f, { loader: loader.state() } satisfies Extra)),
+      checkpointMinSeconds: p.checkpointMinSeconds ?? DEFAULT_RETRAIN.checkpointMinSeconds,
+      checkpoint: () => scratch.put((f) => trainer.save(f, { loader: loader.state() } satisfies Extra)),
       hooks,
     });
     const n = trainer.dSteps - start;
     const out = await store.put('ckpt', (f) => trainer.save(f, { loader: loader.state() } satisfies Extra));
+    await scratch.prune([out]);
     const due =
       end >= totalSteps(p) ||
       (p.evalEvery > 0 && Math.floor(end / p.evalEvery) > Math.floor((end - n) / p.evalEvery));

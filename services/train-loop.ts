@@ -1,10 +1,11 @@
 // The one GAN training loop of the method's services (shared training, random-search children,
 // retraining): a D step per batch (and G steps as due), running loss sums, progress after every
-// step, a checkpoint every N steps that a retried attempt resumes from, and the event loop let
-// through between steps so heartbeats go out.
+// step, a checkpoint every N steps (and at most one per checkpointMinSeconds of compute) that a
+// retried attempt resumes from, and the event loop let through between steps so heartbeats go out.
 import type { ArtifactRef } from '../core/artifacts';
 import type { BatchLoader } from '../core/datasets/loader';
 import type { GanTrainer, StepResult } from '../core/gan/trainer';
+import { CheckpointGate, type Clock } from './checkpoints';
 import { checkFinite } from './numerical-fault';
 import type { Hooks } from './search/context';
 
@@ -28,6 +29,10 @@ export interface LoopOptions {
   arch?: () => readonly number[];
   /** Checkpoint every this many steps (never at the last step: the caller saves the result). */
   checkpointEvery?: number;
+  /** …skipping a due checkpoint until this many seconds of compute passed since the last (0: none skipped). */
+  checkpointMinSeconds?: number;
+  /** The clock of checkpointMinSeconds (tests). @default monotonic seconds */
+  clock?: Clock;
   /** Writes a checkpoint of everything the loop and its caller need to resume (stored, remotely too, when it resolves). */
   checkpoint?: () => Promise<ArtifactRef>;
   hooks: Hooks;
@@ -44,6 +49,7 @@ export async function trainLoop(
 ): Promise<{ stopped: boolean }> {
   let ref: ArtifactRef | undefined;
   let stopped = false;
+  const gate = new CheckpointGate(o.checkpointMinSeconds, o.clock);
   while (state.step < o.end && !stopped) {
     const real = loader.next();
     let r: StepResult;
@@ -64,9 +70,10 @@ export async function trainLoop(
     // Let heartbeats and a cancellation through before writing anything: a cancelled attempt stops
     // here (breathe throws) and never writes another checkpoint.
     await o.hooks.breathe();
-    const due = o.checkpoint && o.checkpointEvery && state.step % o.checkpointEvery === 0;
+    const due = o.checkpoint && o.checkpointEvery && state.step % o.checkpointEvery === 0 && gate.ready();
     if (due && state.step < o.end && !stopped) {
       ref = await o.checkpoint!();
+      gate.wrote();
       o.hooks.progress({ step: state.step, total: o.end, ref });
     } else o.hooks.progress({ step: state.step, total: o.end, ...(ref ? { ref } : {}) });
   }

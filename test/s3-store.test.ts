@@ -365,6 +365,7 @@ describe('artifact store on S3 (moto server) @integration', function () {
         iterations: 2,
         stepsPerActivity: 4,
         checkpointEvery: 1,
+        checkpointMinSeconds: 0,
         evalImages: 20,
         evalBatchSize: 20,
         datasetLimit: 200,
@@ -400,9 +401,9 @@ describe('artifact store on S3 (moto server) @integration', function () {
       assert.equal(c.step, 4);
       const cs = (artifactStore(pc) as S3Store).stats;
       assert.deepEqual(
-        [cs.downloads, cs.uploads],
-        [1, 2],
-        'fetched the step-2 checkpoint; stored steps 3 and 4',
+        [cs.downloads, cs.uploads, cs.skipped],
+        [1, 0, 2],
+        "fetched the step-2 checkpoint; stored steps 3 and 4, byte for byte worker b's: not uploaded again",
       );
       const ref = heartbeats[1].ref;
       assert.ok(fs.existsSync(path.join(pc.artifacts, 'objects', ref.slice(0, 2), ref)));

@@ -22,7 +22,11 @@ export interface TensorEntry {
 export interface Manifest<S = unknown> {
   format: number;
   kind: string;
-  createdAt: string;
+  /**
+   * Written by earlier versions only (still read): a time inside the hashed bytes made every save
+   * of the same state a new object. The file's mtime says when it was stored.
+   */
+  createdAt?: string;
   backend?: string;
   versions: Record<string, string>;
   tensors: TensorEntry[];
@@ -55,7 +59,11 @@ export interface SaveOptions<S> {
   versions?: Record<string, string>;
 }
 
-/** Writes the checkpoint; returns its sha256 (used as the artifact's content address). */
+/**
+ * Writes the checkpoint; returns its sha256 (used as the artifact's content address). The bytes are
+ * a function of the content alone (tensors, state, kind, backend, versions; no time, no process
+ * id), so saving the same state twice gives the same object and the store keeps it once.
+ */
 export function saveCheckpoint<S>(file: string, opts: SaveOptions<S>): string {
   const entries: TensorEntry[] = [];
   const blobs: Buffer[] = [];
@@ -80,7 +88,6 @@ export function saveCheckpoint<S>(file: string, opts: SaveOptions<S>): string {
   const manifest: Manifest<S> = {
     format: FORMAT_VERSION,
     kind: opts.kind,
-    createdAt: new Date().toISOString(),
     ...((opts.backend ?? currentBackend()?.package)
       ? { backend: opts.backend ?? currentBackend()?.package }
       : {}),

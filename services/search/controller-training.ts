@@ -11,6 +11,8 @@ import {
   type SearchRefs,
 } from './context';
 import { scoreArch } from './scoring';
+import { artifactStore } from '../artifact-store';
+import { AttemptCheckpoints, CheckpointGate, resumeOrStart } from '../checkpoints';
 
 export interface ControllerResult {
   controller: ArtifactRef;
@@ -27,9 +29,21 @@ export async function trainController(
   hooks: Hooks = noHooks,
 ): Promise<ControllerResult> {
   if (!s.controller) throw new Error('this search has no controller (random search)');
-  const resume = hooks.resumeFrom;
-  const { controller: ctrl, extra } = await loadController(p, resume?.ref ?? s.controller);
-  const { trainer } = await loadTrainer(p, s.supernet);
+  const start = await resumeOrStart(hooks, (ref) => loadController(p, ref), s.controller);
+  const { controller: ctrl, extra } = start.loaded;
+  const resume = start.resumed;
+  let trainer;
+  try {
+    trainer = (await loadTrainer(p, s.supernet)).trainer;
+  } catch (err) {
+    ctrl.dispose();
+    throw err;
+  }
+  // A checkpoint after a step (not the last: the result is saved below) when checkpointMinSeconds
+  // of compute passed since the last one; each step is long (controllerBatch children scored).
+  const gate = new CheckpointGate(p.checkpointMinSeconds);
+  const scratch = new AttemptCheckpoints(artifactStore(p));
+  let ref: ArtifactRef | undefined;
   try {
     if (trainer.stage !== s.stage) trainer.setStage(s.stage);
     const acc =
@@ -60,11 +74,15 @@ export async function trainController(
       acc.rewards.push(...u.rewards);
       acc.entropies.push(u.meanEntropy);
       acc.archs.push(...batch.map((b) => b.arch));
-      const ref = await saveController(p, ctrl, { phase: { ...acc } });
-      hooks.progress({ step: acc.step, total: p.controllerSteps, ref });
+      if (acc.step < p.controllerSteps && gate.ready()) {
+        ref = await scratch.put((f) => ctrl.save(f, { phase: { ...acc } }));
+        gate.wrote();
+      }
+      hooks.progress({ step: acc.step, total: p.controllerSteps, ...(ref ? { ref } : {}) });
       await hooks.breathe();
     }
     const controller = await saveController(p, ctrl);
+    await scratch.prune([controller]);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     return {
       controller,

@@ -21,6 +21,8 @@ import {
   type SearchRefs,
 } from './context';
 import { scoreArch } from './scoring';
+import { artifactStore } from '../artifact-store';
+import { AttemptCheckpoints, resumeOrStart } from '../checkpoints';
 import { freshLoopState, meanLosses, trainLoop } from '../train-loop';
 
 /** Samples one architecture for a shared-training step: from the controller, or uniformly. */
@@ -52,10 +54,17 @@ export async function trainShared(
   s: SearchRefs,
   hooks: Hooks = noHooks,
 ): Promise<SharedResult> {
-  const resume = hooks.resumeFrom;
   // The small controller first: a store error loading either then leaves no supernet undisposed.
   const ctrl = s.controller ? (await loadController(p, s.controller)).controller : null;
-  const { trainer, extra } = await loadTrainer(p, resume?.ref ?? s.supernet);
+  let start;
+  try {
+    start = await resumeOrStart(hooks, (ref) => loadTrainer(p, ref), s.supernet);
+  } catch (err) {
+    ctrl?.dispose();
+    throw err;
+  }
+  const { trainer, extra } = start.loaded;
+  const resume = start.resumed;
   try {
     if (trainer.stage !== s.stage) trainer.setStage(s.stage);
     const loader = loaderFor(p, s.stage, extra.loader);
@@ -70,16 +79,22 @@ export async function trainShared(
     if (p.mode === 'random' && !p.weightSharing) return await trainChild(p, s, sample, loader, total, hooks);
 
     const resumedFromStep = acc.step;
+    const scratch = new AttemptCheckpoints(artifactStore(p));
     const { stopped: reset } = await trainLoop(trainer, loader, acc, {
       end: total,
       arch: sample,
       checkpointEvery: p.checkpointEvery,
+      checkpointMinSeconds: p.checkpointMinSeconds,
       checkpoint: () =>
-        saveTrainer(p, trainer, { loader: loader.state(), sampler: samplerRng.state(), phase: { ...acc } }),
+        scratch.put((f) =>
+          trainer.save(f, { loader: loader.state(), sampler: samplerRng.state(), phase: { ...acc } }),
+        ),
       hooks,
       stopOn: (r) => r.reset,
     });
     const supernet = await saveTrainer(p, trainer, { loader: loader.state(), sampler: samplerRng.state() });
+    // The result exists: this attempt's intermediate checkpoints are garbage from here on.
+    await scratch.prune([supernet]);
     return { supernet, steps: acc.step, ...meanLosses(acc), reset, resumedFromStep };
   } finally {
     trainer.dispose();

@@ -29,6 +29,7 @@ export function tinySearch(
     hiddenSize: 8,
     dynamicReset: { enabled: true, window: 500, threshold: 1e-3, measure: 'std' },
     checkpointEvery: 2,
+    checkpointMinSeconds: 0, // every checkpointEvery steps: the tests resume from them
     continueAsNewEvery: 2,
     datasetLimit: 200,
     heartbeatTimeout: '4s',

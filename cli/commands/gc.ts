@@ -1,0 +1,108 @@
+// `autogan gc`: deletes what no run needs from the local artifact store (services/artifact-gc.ts).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { connectClient } from '../../runtime/connection';
+import { temporalLiveRefs } from '../../runtime/live-refs';
+import { collectGarbage, formatGcReport, parseDuration, type TemporalRefs } from '../../services/artifact-gc';
+import { S3_ENV } from '../../services/artifact-store';
+import { CliExit } from '../exit';
+import { targetFrom, withConnectionOptions } from './connection-options';
+
+interface GcCliOptions {
+  artifacts: string;
+  dryRun?: boolean;
+  minAge: string;
+  keepRuns: string;
+  offline?: boolean;
+  json?: boolean;
+  address?: string;
+  namespace?: string;
+}
+
+export function registerGcCommand(program: Command): void {
+  withConnectionOptions(
+    program
+      .command('gc')
+      .description(
+        'delete objects in <artifacts>/objects that nothing live references, and stale temp files. Live: ' +
+          "any <sha256>.<ext> in a run folder's JSON files (search-state.json, result.json, evaluation.json, …), " +
+          "open workflows' inputs, results and pending heartbeats (the checkpoint a retry resumes from) and " +
+          "completed workflows' results on the Temporal server, and anything younger than --min-age; safe while " +
+          'runs are active. The local directory only: with an S3-compatible store it trims the local cache, and ' +
+          'the bucket is not collected',
+      )
+      .option('--artifacts <dir>', 'the artifact store directory (spec.artifacts.path)', 'runs')
+      .option('--dry-run', 'print what would be deleted; delete nothing')
+      .option(
+        '--min-age <duration>',
+        'keep objects and temp files younger than this (e.g. 1h, 30m, 0): a checkpoint written but not yet heartbeated',
+        '1h',
+      )
+      .option(
+        '--keep-runs <n|all>',
+        'only the newest N run folders (by their newest JSON file) keep their objects; folders of open workflows always do',
+        'all',
+      )
+      .option(
+        '--offline',
+        'collect without a Temporal server: only run folders and --min-age protect objects (safe when no run is active, or with a --min-age longer than any training activity)',
+      )
+      .option('--json', 'print the report as JSON'),
+  ).action(async (opts: GcCliOptions) => {
+    const root = path.resolve(opts.artifacts);
+    if (!fs.existsSync(path.join(root, 'objects')) && !fs.existsSync(path.join(root, 'tmp')))
+      throw new CliExit(2, `autogan gc: ${root} is not an artifact store (no objects/ or tmp/ in it)`);
+    let minAgeMs: number;
+    try {
+      minAgeMs = parseDuration(opts.minAge);
+    } catch (err) {
+      throw new CliExit(2, `autogan gc: --min-age: ${(err as Error).message}`);
+    }
+    let keepRuns: number | undefined;
+    if (opts.keepRuns !== 'all') {
+      keepRuns = Number(opts.keepRuns);
+      if (!Number.isInteger(keepRuns) || keepRuns < 0)
+        throw new CliExit(2, `autogan gc: --keep-runs takes a whole number or "all" (got ${opts.keepRuns})`);
+    }
+    // Ages count from now, before anything is read: an object stored while the server and the
+    // folders are being read is younger than the grace period, whatever it is.
+    const started = Date.now();
+    let temporal: TemporalRefs | undefined;
+    if (!opts.offline) {
+      const target = targetFrom(opts);
+      try {
+        const client = await connectClient(target);
+        try {
+          temporal = await temporalLiveRefs(client, target);
+        } finally {
+          await client.connection.close();
+        }
+      } catch (err) {
+        const why =
+          `cannot read the open workflows on the Temporal server (${(err as Error).message}); ` +
+          "an active run's newest checkpoint may be referenced only by its heartbeat there";
+        if (!opts.dryRun)
+          throw new CliExit(
+            1,
+            `autogan gc: ${why}. Nothing was deleted. Start the server (or point --address at it), or pass --offline ` +
+              'when no run is active',
+          );
+        console.error(`autogan gc: ${why}; this dry run shows what --offline would delete`);
+      }
+    }
+    if (process.env[S3_ENV.bucket])
+      console.error(
+        `autogan gc: ${S3_ENV.bucket} is set: ${root} is the cache of an S3 bucket; gc trims the cache, the bucket is not collected`,
+      );
+    const report = collectGarbage({
+      root,
+      dryRun: opts.dryRun ?? false,
+      minAgeMs,
+      now: started,
+      ...(temporal ? { temporal } : {}),
+      ...(keepRuns !== undefined ? { keepRuns } : {}),
+    });
+    console.log(opts.json ? JSON.stringify(report, null, 2) : formatGcReport(report));
+  });
+}
