@@ -9,7 +9,7 @@ import { expandNetworkShorthand } from '../core/metrics/fid-inception/ref';
 import { stepType, stepTypes } from '../steps/registry';
 import { findTemplates, isTemplate, parseExpression } from './templates';
 import { formatPath, type JsonPath } from './positions';
-import { loadChain, locate, mergeChain } from './extends';
+import { loadChain, locate, mergeChain, readPipelineFile } from './extends';
 import { dependencyOrder, findCycles } from './dag';
 import type { Plan, PlanSpec, PlanStep } from './plan';
 
@@ -21,8 +21,23 @@ export interface PipelineIssue {
   message: string;
 }
 
+/** Most characters of a path or message printed: a hostile file cannot flood the terminal. */
+const MAX_PRINTED = 1000;
+
+/** One line, whatever the file held: control characters escaped, very long text cut. */
+function printable(text: string): string {
+  const escaped = text.replace(
+    /[\p{Cc}\u2028\u2029]/gu, // C0 and C1 controls (line breaks among them), U+2028 and U+2029
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return escaped.length > MAX_PRINTED
+    ? `${escaped.slice(0, MAX_PRINTED)}… (${escaped.length - MAX_PRINTED} more characters)`
+    : escaped;
+}
+
+/** `file:line:col: path: message`, always on one line. */
 export function formatIssue(i: PipelineIssue): string {
-  return `${i.file}:${i.line}:${i.col}: ${i.path}: ${i.message}`;
+  return `${i.file}:${i.line}:${i.col}: ${printable(i.path)}: ${printable(i.message)}`;
 }
 
 export class PipelineInvalidError extends Error {
@@ -38,6 +53,11 @@ export interface LoadOptions {
   /** Base for relative paths (artifacts, datasets); default: the working directory. */
   cwd?: string;
 }
+
+/** Most steps in one pipeline (real ones have a handful; the checks below are quadratic in it). */
+export const MAX_STEPS = 200;
+/** Most problems reported for one file; the rest are counted. */
+export const MAX_ISSUES = 100;
 
 let ajv: Ajv2020 | undefined;
 const validators = new Map<string, ValidateFunction>();
@@ -66,7 +86,9 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'an object';
-  return JSON.stringify(value);
+  if (typeof value === 'number') return String(value); // NaN and Infinity too (JSON says null)
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 80 ? `${s.slice(0, 60)}…" (${s.length - 2} characters)` : s;
 }
 
 /** Turns one ajv error into a message and the path it belongs to. */
@@ -197,14 +219,23 @@ export function parsePipeline(
   const { sources } = chain;
   const data = mergeChain(sources);
   const issues: PipelineIssue[] = [];
+  let dropped = 0;
   const add = (at: JsonPath, message: string, key = false) => {
+    if (issues.length >= MAX_ISSUES) {
+      dropped++;
+      return;
+    }
     const { file: where, line, col } = locate(sources, data, at, key);
     issues.push({ file: where, line, col, path: formatPath(at), message });
   };
 
-  checkSchema(data, add); // 1.
-  const spec = (data.spec ?? {}) as Raw;
+  const spec = (data.spec && typeof data.spec === 'object' ? data.spec : {}) as Raw;
   const steps = Array.isArray(spec.steps) ? (spec.steps as Raw[]) : [];
+  if (steps.length > MAX_STEPS) {
+    add(stepsAt(MAX_STEPS), `more than ${MAX_STEPS} steps (${steps.length}): split the pipeline`);
+    return { issues };
+  }
+  checkSchema(data, add); // 1.
   const c: Checking = {
     file,
     data,
@@ -223,13 +254,24 @@ export function parsePipeline(
   checkCycles(c); // 6.
   checkDatasetFiles(c, opts); // 7.
 
-  if (issues.length > 0) {
-    issues.sort(
-      (a, b) => (a.file === b.file ? 0 : a.file === file ? 1 : -1) || a.line - b.line || a.col - b.col,
-    );
-    return { issues };
-  }
+  if (issues.length > 0) return { issues: sortIssues(issues, file, dropped) };
   return { plan: buildPlan(c, opts), issues: [] }; // 8.
+}
+
+/** Bases' issues first, then file order; a last line counts those past MAX_ISSUES. */
+function sortIssues(issues: PipelineIssue[], file: string, dropped: number): PipelineIssue[] {
+  issues.sort(
+    (a, b) => (a.file === b.file ? 0 : a.file === file ? 1 : -1) || a.line - b.line || a.col - b.col,
+  );
+  if (dropped > 0)
+    issues.push({
+      file,
+      line: 1,
+      col: 1,
+      path: '(document)',
+      message: `${dropped} more problem${dropped === 1 ? '' : 's'} not shown (fix the ones above first)`,
+    });
+  return issues;
 }
 
 /** 1. The pipeline schema (defaults applied in place). */
@@ -294,7 +336,7 @@ function checkForEach(c: Checking, s: Raw, i: number): void {
     return;
   }
   const srcDef = stepType(String(c.steps[srcIndex].uses));
-  const kind = srcDef?.outputs[output];
+  const kind = srcDef && Object.hasOwn(srcDef.outputs, output) ? srcDef.outputs[output] : undefined;
   if (srcDef && kind !== 'list') {
     const lists = Object.entries(srcDef.outputs)
       .filter(([, k]) => k === 'list')
@@ -333,7 +375,7 @@ function checkWith(c: Checking, s: Raw, i: number): void {
       }
       const refDef = stepType(String(c.steps[j].uses));
       const out = c.steps[j].forEach ? 'items' : ref.path[0];
-      if (refDef && out !== undefined && !c.steps[j].forEach && !(out in refDef.outputs)) {
+      if (refDef && out !== undefined && !c.steps[j].forEach && !Object.hasOwn(refDef.outputs, out)) {
         c.add(
           at,
           `${refDef.type} has no output "${out}" (outputs: ${Object.keys(refDef.outputs).join(', ')})`,
@@ -383,6 +425,7 @@ function checkDatasetFiles(c: Checking, opts: LoadOptions): void {
     readers.length === 0
   )
     return;
+  if (dataset.path !== undefined && typeof dataset.path !== 'string') return; // the schema check reports it
   if (!dataset.path)
     c.add(
       ['spec', 'dataset'],
@@ -469,7 +512,9 @@ export function loadPipeline(file: string, opts: LoadOptions = {}): Plan {
       { file, line: 1, col: 1, path: '(file)', message: 'file does not exist' },
     ]);
   }
-  const { plan, issues } = parsePipeline(fs.readFileSync(file, 'utf8'), file, opts);
+  const read = readPipelineFile(file);
+  if ('issue' in read) throw new PipelineInvalidError([read.issue]);
+  const { plan, issues } = parsePipeline(read.text, file, opts);
   if (!plan) throw new PipelineInvalidError(issues);
   return plan;
 }

@@ -43,11 +43,12 @@ export function positionOf(doc: Document, lines: LineCounter, path: JsonPath, ke
   return { line, col };
 }
 
-/** `spec.steps[1].with.lr` */
+/** `spec.steps[1].with.lr`; a key that is not a plain name is quoted: `spec[" "]`, `with["a.b"]`. */
 export function formatPath(path: JsonPath): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
+    else if (!/^[A-Za-z0-9_$-]+$/.test(seg)) out += `[${JSON.stringify(seg)}]`;
     else out += out ? `.${seg}` : seg;
   }
   return out || '(document)';

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write';
 import type { PipelineResult, Plan } from '../pipeline/plan';
-import { startDevServer, type DevServer } from '../server/dev-server';
+import { describeServerExit, startDevServer, type DevServer } from '../server/dev-server';
 import { connectClient, targetFromEnv, workflowLink } from './connection';
 import { watchRun, type RunProgress } from './progress';
 import { startPipeline } from './start-pipeline';
@@ -43,6 +43,18 @@ export async function runEmbedded(
       `[autogan] started Temporal dev server on ${server.address} (state ${server.dbFile}); web UI ${server.uiUrl}`,
     );
   }
+  // If the dev server this command started dies, the run cannot go on: say so at once and fail
+  // (the SDK would otherwise retry its connection for ever, and this command would hang).
+  let serverDead = false;
+  const serverDied = new Promise<never>((_, reject) => {
+    void server?.exited.then((e) => {
+      if (e.stopped) return;
+      serverDead = true;
+      log(`[autogan] ${describeServerExit(e)}; this run stops here`);
+      reject(new Error(describeServerExit(e)));
+    });
+  });
+  serverDied.catch(() => undefined); // raced below; never an unhandled rejection
   const target = targetFromEnv({ address: `127.0.0.1:${port}` });
   if (server?.uiUrl) target.uiUrl = server.uiUrl;
   const connection = await connectWorker(target);
@@ -85,18 +97,30 @@ export async function runEmbedded(
       : undefined;
     let final: PipelineResult;
     try {
-      final = await result;
+      final = await Promise.race([result, serverDied]);
     } finally {
-      await watching;
+      await (serverDead ? undefined : watching);
     }
     const resultFile = path.join(plan.spec.artifacts.path, handle.workflowId, 'result.json');
     writeFileAtomic(resultFile, JSON.stringify(final, null, 2));
     return { result: final, workflowId: handle.workflowId, resultFile };
   } finally {
-    for (const w of workers) w.shutdown();
-    await Promise.allSettled(running);
-    await client.connection.close();
-    await connection.close();
+    for (const w of workers) {
+      try {
+        w.shutdown();
+      } catch {
+        // already stopped (a worker fails when its server is gone)
+      }
+    }
+    const closing = (async () => {
+      await Promise.allSettled(running);
+      await client.connection.close();
+      await connection.close();
+    })();
+    // Without a server, draining workers and closing connections may wait on it: 10 s at most.
+    await (serverDead
+      ? Promise.race([closing.catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())])
+      : closing);
     await server?.stop();
   }
 }

@@ -16,9 +16,21 @@ export interface DevServerOptions {
   dbFile?: string;
   namespace?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
-  /** Forward the server's output to this process's stderr. */
+  /** Forward the server's output to this process's stdout and stderr (its tail is kept either way). */
   inheritOutput?: boolean;
   log?: (line: string) => void;
+}
+
+/** How the `temporal` child ended, with the last of its output. */
+export interface ServerExit {
+  pid: number | undefined;
+  binary: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last lines it printed (stdout and stderr together), at most OUTPUT_TAIL characters. */
+  output: string;
+  /** True when stop() ended it; false when it died on its own or was killed by someone else. */
+  stopped: boolean;
 }
 
 export interface DevServer {
@@ -27,7 +39,25 @@ export interface DevServer {
   dbFile: string;
   namespace: string;
   process: ChildProcess;
+  /** Settles when the child is gone, for whatever reason (never rejects). */
+  exited: Promise<ServerExit>;
   stop(): Promise<void>;
+}
+
+/** Characters of the child's output kept for the report of its death. */
+const OUTPUT_TAIL = 4000;
+
+/** `the Temporal dev server (temporal, pid 123) was killed by SIGKILL; its last output: …` */
+export function describeServerExit(e: ServerExit): string {
+  const how =
+    e.signal !== null
+      ? `was killed by ${e.signal}`
+      : `exited with code ${e.code}${e.code === 0 ? ' (nobody asked it to stop)' : ''}`;
+  const lines = e.output.trimEnd().split('\n').slice(-20);
+  const tail = e.output.trim()
+    ? `; its last output:\n${lines.map((l) => `  | ${l}`).join('\n')}`
+    : '; it printed nothing (its log level is warn)';
+  return `the Temporal dev server (${e.binary}, pid ${e.pid ?? '?'}) ${how}${tail}`;
 }
 
 export function defaultDbFile(): string {
@@ -74,18 +104,33 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   args.push('--namespace', namespace, '--log-level', opts.logLevel ?? 'warn');
   if (opts.headless) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
-  const child = spawn(binary, args, {
-    stdio: ['ignore', opts.inheritOutput ? 'inherit' : 'pipe', opts.inheritOutput ? 'inherit' : 'pipe'],
-  });
+  // Piped, not inherited, even when forwarded: the last lines are what a report of its death shows.
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout?.on('data', (d) => (output = (output + d).slice(-4000)));
-  child.stderr?.on('data', (d) => (output = (output + d).slice(-4000)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const keep = (to: NodeJS.WriteStream) => (d: Buffer) => {
+    output = (output + d.toString('utf8')).slice(-OUTPUT_TAIL);
+    if (opts.inheritOutput) to.write(d);
+  };
+  child.stdout.on('data', keep(process.stdout));
+  child.stderr.on('data', keep(process.stderr));
+  let stopped = false;
+  const exited = new Promise<ServerExit>((resolve) => {
+    const done = (code: number | null, signal: NodeJS.Signals | null) =>
+      resolve({ pid: child.pid, binary, code, signal, output, stopped });
+    child.once('error', (err) => {
+      output += `\n${err.message}`;
+      done(null, null);
+    });
+    // 'close' comes after the output pipes are drained, so the tail holds its last words.
+    child.once('close', done);
+  });
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`temporal server exited with code ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const e = await exited;
+      throw new Error(`temporal server did not start: ${describeServerExit(e)}`);
+    }
     if (await canConnect(ip, port)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -99,8 +144,10 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     dbFile,
     namespace,
     process: child,
+    exited,
     async stop() {
-      if (child.exitCode === null) {
+      stopped = true;
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exited;

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { defaultDbFile, startDevServer } from '../../server/dev-server';
+import { defaultDbFile, describeServerExit, startDevServer } from '../../server/dev-server';
 import { resolveTemporalBinary } from '../../server/temporal-binary';
 import { setupNative } from '../../tools/native-backend';
+import { CliExit } from '../exit';
 
 export function registerServerCommands(program: Command): void {
   program
@@ -21,14 +22,20 @@ export function registerServerCommands(program: Command): void {
         headless: !!opts.headless,
         inheritOutput: true,
       });
-      console.log(`Temporal dev server listening on ${server.address} (namespace ${server.namespace})`);
+      console.log(
+        `Temporal dev server listening on ${server.address} (namespace ${server.namespace}; temporal pid ${server.process.pid})`,
+      );
       console.log(`state: ${server.dbFile}`);
       if (server.uiUrl) console.log(`Web UI: ${server.uiUrl}`);
       console.log('Ctrl-C stops it; start it again with the same --db to keep every workflow.');
       const stop = () => void server.stop().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      await new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
+      // The server is the child: if it dies (killed, crashed, exited) while this wrapper runs, say
+      // so, with how it ended and its last output, and exit non-zero instead of silently.
+      const end = await server.exited;
+      if (end.stopped) return;
+      throw new CliExit(1, `autogan server: ${describeServerExit(end)}`);
     });
 
   const setup = program.command('setup').description('install optional tools into the project-local cache');
