@@ -4,19 +4,53 @@ import type { Hooks } from '../services/search';
 /** Heartbeat at most this often (plus whenever a new checkpoint exists). */
 const HEARTBEAT_INTERVAL_MS = Number(process.env.AUTOGAN_HEARTBEAT_MS ?? 5000);
 
+type Details = {
+  step: number;
+  total: number;
+  ref?: string;
+  /** The step `ref` was written at. */
+  refStep?: number;
+  /** The checkpoints before `ref`, newest first (a retry falls back to them if `ref` is corrupt). */
+  earlier?: Array<{ step: number; ref: string }>;
+};
+
+/** How many earlier checkpoints the heartbeat keeps besides the newest. */
+const EARLIER_KEPT = 2;
+
 /**
- * Hooks for a long activity: heartbeats on a time interval with progress and the newest checkpoint
- * reference, and resumes from the last attempt's heartbeat details when Temporal retries it.
+ * Hooks for a long activity: heartbeats on a time interval with progress and the newest checkpoints'
+ * references, and resumes from the last attempt's heartbeat details when Temporal retries it.
  */
 export function activityHooks(): Hooks {
   const ctx = Context.current();
-  const details = ctx.info.heartbeatDetails as { step: number; total: number; ref?: string } | undefined;
+  const details = ctx.info.heartbeatDetails as Details | undefined;
   let last = 0;
-  let latest: { step: number; total: number; ref?: string } | undefined = details;
+  let latest: Details | undefined = details;
   return {
-    ...(details?.ref ? { resumeFrom: { step: details.step, ref: details.ref } } : {}),
+    ...(details?.ref
+      ? {
+          resumeFrom: {
+            step: details.refStep ?? details.step,
+            ref: details.ref,
+            ...(details.earlier ? { earlier: details.earlier } : {}),
+          },
+        }
+      : {}),
     progress(p) {
-      latest = { ...p, ...((p.ref ?? latest?.ref) ? { ref: p.ref ?? latest?.ref } : {}) };
+      const prev = latest;
+      let earlier = prev?.earlier ?? [];
+      if (p.ref && prev?.ref && p.ref !== prev.ref)
+        earlier = [{ step: prev.refStep ?? prev.step, ref: prev.ref }, ...earlier].slice(0, EARLIER_KEPT);
+      const fresh = p.ref && p.ref !== prev?.ref;
+      const ref = p.ref ?? prev?.ref;
+      const refStep = fresh ? p.step : prev?.refStep;
+      latest = {
+        step: p.step,
+        total: p.total,
+        ...(ref ? { ref } : {}),
+        ...(ref && refStep !== undefined ? { refStep } : {}),
+        ...(earlier.length ? { earlier } : {}),
+      };
       const now = Date.now();
       if (p.ref || now - last >= HEARTBEAT_INTERVAL_MS) {
         ctx.heartbeat(latest);

@@ -45,6 +45,7 @@ export function formatSearchProgress(p: SearchProgress): string {
     lines.push(`  last rewards: ${p.lastRewards.map((r) => r.toFixed(3)).join(', ')}`);
   for (const b of p.best)
     lines.push(`  best sampled in controller training: [${b.arch.join(' ')}] reward ${b.score.toFixed(3)}`);
+  for (const r of p.recoveries ?? []) lines.push(`  recovered: ${r}`);
   return lines.join('\n');
 }
 

@@ -31,6 +31,8 @@ function nodeText(n: RunNode, withRate: boolean): string {
       `iteration ${s.iteration}/${s.maxIterations}  stage ${s.stage}  ${s.phase}${s.stopping ? ' (stopping)' : ''}`,
     );
     if (s.best[0]) parts.push(`best reward ${s.best[0].score.toFixed(3)}`);
+    const rec = s.recoveries?.length ?? 0;
+    if (rec) parts.push(`${rec} checkpoint recover${rec === 1 ? 'y' : 'ies'} (autogan status shows them)`);
   }
   if (n.retrain) {
     // A retrain runs in chunks; its own step count and ETA are over all chunks, not this one.

@@ -3,6 +3,7 @@
 // go: nothing needs them after the result exists), and where a retried attempt starts (the
 // heartbeat's checkpoint, or the phase's input when that one is gone).
 import { ArtifactMissingError, type ArtifactRef } from '../core/artifacts';
+import { CheckpointError } from '../core/checkpoint/format';
 import type { ArtifactStore } from './artifact-store';
 import type { Hooks } from './search/context';
 
@@ -77,26 +78,49 @@ export class AttemptCheckpoints {
 }
 
 /**
- * Loads where an attempt starts: the checkpoint of the last attempt's heartbeat when it is still in
- * the store, else `start` (the phase's input), from which the phase is recomputed with the same
- * result. The heartbeat's object can be gone when the attempt that wrote it completed (and pruned
- * it) without the completion reaching the server, or `autogan gc --offline` collected it.
+ * Loads where an attempt starts: the checkpoint of the last attempt's heartbeat, else (it is corrupt,
+ * truncated, or no longer in the store) the earlier checkpoints that heartbeat lists, newest first,
+ * else `start` (the phase's input), from which the phase is recomputed with the same result. An
+ * object can be gone when the attempt that wrote it completed (and pruned it) without the completion
+ * reaching the server, or `autogan gc --offline` collected it; corrupt when a disk or a copy failed.
+ * What was skipped and why comes back as `recovered`, for the activity's result (the run's history)
+ * and the worker's log.
  */
 export async function resumeOrStart<T>(
   hooks: Hooks,
   load: (ref: ArtifactRef) => Promise<T>,
   start: ArtifactRef,
-): Promise<{ loaded: T; resumed: boolean }> {
+): Promise<{ loaded: T; resumed: boolean; recovered?: string }> {
   const resume = hooks.resumeFrom;
-  if (resume) {
+  const skipped: string[] = [];
+  const candidates = resume ? [{ step: resume.step, ref: resume.ref }, ...(resume.earlier ?? [])] : [];
+  for (const c of candidates) {
     try {
-      return { loaded: await load(resume.ref), resumed: true };
+      const loaded = await load(c.ref);
+      return {
+        loaded,
+        resumed: true,
+        ...(skipped.length
+          ? { recovered: note(skipped, `resumed from the checkpoint of step ${c.step}`) }
+          : {}),
+      };
     } catch (err) {
-      if (!(err instanceof ArtifactMissingError)) throw err;
-      console.error(
-        `[autogan] the heartbeat's checkpoint (step ${resume.step}) is no longer in the store (${err.message}); recomputing this phase from its input`,
+      if (!(err instanceof CheckpointError)) throw err;
+      skipped.push(
+        `the checkpoint of step ${c.step} (${c.ref.slice(0, 12)}…) ${err instanceof ArtifactMissingError ? 'is no longer in the store' : `is unusable: ${err.message}`}`,
       );
     }
   }
-  return { loaded: await load(start), resumed: false };
+  const loaded = await load(start);
+  return {
+    loaded,
+    resumed: false,
+    ...(skipped.length ? { recovered: note(skipped, 'recomputed this phase from its input') } : {}),
+  };
+}
+
+function note(skipped: string[], outcome: string): string {
+  const text = `${skipped.join('; ')}; ${outcome}`;
+  console.error(`[autogan] ${text}`);
+  return text;
 }

@@ -109,6 +109,8 @@ export interface ChunkResult {
   dLoss: number;
   gLoss: number;
   evaluation?: { step: number; is: number; isStd: number; fid: number | null; samples: string };
+  /** Checkpoints a retry had to skip (corrupt, missing) and where it resumed instead. */
+  recovered?: string;
 }
 
 export async function retrainChunk(
@@ -117,9 +119,8 @@ export async function retrainChunk(
   hooks: Hooks = noHooks,
 ): Promise<ChunkResult> {
   const store = artifactStore(p);
-  const { trainer, extra } = (
-    await resumeOrStart(hooks, async (ref) => GanTrainer.load(await store.get(ref)), checkpoint)
-  ).loaded;
+  const begin = await resumeOrStart(hooks, async (ref) => GanTrainer.load(await store.get(ref)), checkpoint);
+  const { trainer, extra } = begin.loaded;
   try {
     const loader = new BatchLoader(
       openDataset(p.dataset),
@@ -155,6 +156,7 @@ export async function retrainChunk(
       checkpoint: out,
       step: trainer.dSteps,
       ...meanLosses(losses),
+      ...(begin.recovered ? { recovered: begin.recovered } : {}),
       ...(due
         ? { evaluation: await evaluateTrainer(p, trainer, p.evalImages, `${p.label}-step${trainer.dSteps}`) }
         : {}),

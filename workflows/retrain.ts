@@ -14,6 +14,8 @@ export interface RetrainProgress {
   step: number;
   totalSteps: number;
   curve: Array<{ step: number; is: number; fid: number | null }>;
+  /** Checkpoints retries had to skip (corrupt or missing) and where they resumed. */
+  recoveries: string[];
 }
 
 export const retrainProgressQuery = defineQuery<RetrainProgress>('progress');
@@ -27,6 +29,7 @@ export async function autoganRetrain(input: StepInput | RetrainParams) {
     step: 0,
     totalSteps: p.iterations * p.train.nCritic,
     curve: [],
+    recoveries: [],
   };
   setHandler(retrainProgressQuery, () => progress);
   let { checkpoint } = await acts.retrainInit(p);
@@ -35,6 +38,7 @@ export async function autoganRetrain(input: StepInput | RetrainParams) {
     last = await acts.retrainChunk(p, checkpoint);
     checkpoint = last.checkpoint;
     progress.step = last.step;
+    if (last.recovered) progress.recoveries.push(`chunk ending at step ${last.step}: ${last.recovered}`);
     if (last.evaluation)
       progress.curve.push({ step: last.evaluation.step, is: last.evaluation.is, fid: last.evaluation.fid });
   }
@@ -45,5 +49,6 @@ export async function autoganRetrain(input: StepInput | RetrainParams) {
     steps: progress.step,
     curve: progress.curve,
     final: last?.evaluation ?? null,
+    ...(progress.recoveries.length ? { recoveries: progress.recoveries } : {}),
   };
 }

@@ -53,6 +53,8 @@ export interface SearchState {
   computeSeconds: number;
   paused: boolean;
   runs: number;
+  /** Checkpoints retries had to skip (corrupt or missing) and where they resumed, newest last. */
+  recoveries?: string[];
 }
 
 export interface SearchProgress {
@@ -68,6 +70,8 @@ export interface SearchProgress {
   paused: boolean;
   stopping: boolean;
   run: number;
+  /** The last checkpoint recoveries (a retry that skipped a corrupt or missing checkpoint). */
+  recoveries?: string[];
 }
 
 export interface SearchResult {
@@ -231,6 +235,7 @@ class SearchRun {
       paused: s.paused,
       stopping: this.stopping,
       run: s.runs,
+      recoveries: s.recoveries ?? [],
     };
   }
 
@@ -301,6 +306,7 @@ class SearchRun {
     const r = await this.timed(() => this.heavy.searchTrainShared(this.p, this.refs()));
     this.state.supernet = r.supernet;
     if (r.child) this.state.children.push(r.child);
+    this.recovered('shared training', r.recovered);
     return r;
   }
 
@@ -309,9 +315,17 @@ class SearchRun {
     const c = await this.timed(() => this.heavy.searchTrainController(this.p, this.refs()));
     this.state.controller = c.controller;
     this.lastRewards = c.rewards;
+    this.recovered('controller training', c.recovered);
     const seen = c.archs.map((arch, i) => ({ arch, score: c.rewards[i] }));
     this.state.best = [...this.state.best, ...seen].sort((a, b) => b.score - a.score).slice(0, this.p.topK);
     return c;
+  }
+
+  /** Keeps a recovery note in the durable state (the last 10), where progress and status show it. */
+  private recovered(phase: string, note: string | undefined): void {
+    if (!note) return;
+    const s = this.state;
+    s.recoveries = [...(s.recoveries ?? []), `iteration ${s.iteration}, ${phase}: ${note}`].slice(-10);
   }
 
   /** Dynamic reset: a fresh shared GAN (the controller is kept). */

@@ -15,7 +15,12 @@ export interface Hooks {
   /** Reports progress; `ref` is the newest checkpoint of this phase, from which a retry resumes. */
   progress(p: { step: number; total: number; ref?: ArtifactRef }): void;
   /** Where a retried attempt resumes. */
-  resumeFrom?: { step: number; ref: ArtifactRef };
+  resumeFrom?: {
+    step: number;
+    ref: ArtifactRef;
+    /** Earlier checkpoints of the same attempt chain, newest first: used when `ref` is corrupt. */
+    earlier?: Array<{ step: number; ref: ArtifactRef }>;
+  };
   /** Lets the event loop run (heartbeats) between steps. */
   breathe(): Promise<void>;
 }

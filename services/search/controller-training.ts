@@ -21,6 +21,8 @@ export interface ControllerResult {
   meanReward: number;
   entropy: number;
   baseline: number | null;
+  /** Checkpoints a retry had to skip (corrupt, missing) and where it resumed instead. */
+  recovered?: string;
 }
 
 export async function trainController(
@@ -92,6 +94,7 @@ export async function trainController(
       entropy: mean(acc.entropies),
       baseline:
         ctrl.baseline === null ? null : ctrl.baseline.reduce((a, b) => a + b, 0) / ctrl.baseline.length,
+      ...(start.recovered ? { recovered: start.recovered } : {}),
     };
   } finally {
     ctrl.dispose();

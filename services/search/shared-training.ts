@@ -45,6 +45,8 @@ export interface SharedResult {
   reset: boolean;
   /** The step a retried attempt resumed from (0: started fresh). */
   resumedFromStep: number;
+  /** Checkpoints a retry had to skip (corrupt, missing) and where it resumed instead. */
+  recovered?: string;
   /** Random search without weight sharing: the child trained and its score. */
   child?: { arch: number[]; score: number };
 }
@@ -95,7 +97,14 @@ export async function trainShared(
     const supernet = await saveTrainer(p, trainer, { loader: loader.state(), sampler: samplerRng.state() });
     // The result exists: this attempt's intermediate checkpoints are garbage from here on.
     await scratch.prune([supernet]);
-    return { supernet, steps: acc.step, ...meanLosses(acc), reset, resumedFromStep };
+    return {
+      supernet,
+      steps: acc.step,
+      ...meanLosses(acc),
+      reset,
+      resumedFromStep,
+      ...(start.recovered ? { recovered: start.recovered } : {}),
+    };
   } finally {
     trainer.dispose();
     ctrl?.dispose();

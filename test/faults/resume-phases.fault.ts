@@ -176,7 +176,7 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
     return w;
   }
 
-  type Fault = 'none' | 'SIGKILL' | 'SIGTERM' | 'SIGSTOP';
+  type Fault = 'none' | 'SIGKILL' | 'SIGTERM' | 'SIGSTOP' | 'corrupt' | 'truncate';
 
   /**
    * A tiny retrain; the fault hits its GPU worker once the first chunk is past step 100 (with a
@@ -213,7 +213,8 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
       taskQueue: control,
       workflowId: `faults-retrain-${fault}-${Date.now()}`,
     });
-    const info: { exitSeconds?: number; stoppedLog?: string; secondWorker?: ChildProcess } = {};
+    const info: { exitSeconds?: number; stoppedLog?: string; secondWorker?: ChildProcess; damaged?: string } =
+      {};
     if (fault !== 'none') {
       await waitForActivity(
         env.client,
@@ -248,8 +249,17 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
         stale.kill('SIGKILL');
       } else {
         const t0 = Date.now();
-        w.kill(fault);
+        w.kill(fault === 'SIGTERM' ? 'SIGTERM' : 'SIGKILL');
         await exited(w);
+        if (fault === 'corrupt' || fault === 'truncate') {
+          // Damage the newest checkpoint the retry would resume from: one flipped byte, or half a file.
+          const hb = await waitForActivity(env.client, handle.workflowId, 'retrainChunk', (h) => !!h?.ref);
+          const file = path.join(params.artifacts, 'objects', hb!.ref!.slice(0, 2), hb!.ref!);
+          const bytes = fs.readFileSync(file);
+          if (fault === 'corrupt') bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+          fs.writeFileSync(file, fault === 'corrupt' ? bytes : bytes.subarray(0, bytes.length >> 1));
+          info.damaged = hb!.ref;
+        }
         info.exitSeconds = (Date.now() - t0) / 1000;
         info.stoppedLog = logs
           .get(w)!
@@ -258,7 +268,12 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
         w = gpuWorker(address, gpu);
       }
     }
-    const out = (await handle.result()) as { checkpoint: string; curve: unknown[]; steps: number };
+    const out = (await handle.result()) as {
+      checkpoint: string;
+      curve: unknown[];
+      steps: number;
+      recoveries?: string[];
+    };
     w.kill('SIGTERM');
     await exited(w);
     return { out, ...info };
@@ -294,6 +309,18 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
     assert.match(r.stoppedLog!, /cancelled .* at step \d+: stopped at the step boundary/);
     assert.equal(r.out.checkpoint, clean.checkpoint, 'the run ends as the uninterrupted one');
   });
+
+  for (const fault of ['corrupt', 'truncate'] as const) {
+    it(`a ${fault === 'corrupt' ? 'flipped byte in' : 'truncated'} newest checkpoint: the retry falls back to the previous one and says so`, async function () {
+      if (!clean) this.skip();
+      const r = await retrain(fault);
+      assert.ok(r.damaged);
+      const notes = (r.out.recoveries ?? []).join('\n');
+      assert.match(notes, new RegExp(`${r.damaged!.slice(0, 12)}….*is unusable: .*corrupt`));
+      assert.match(notes, /resumed from the checkpoint of step \d+/);
+      assert.equal(r.out.checkpoint, clean.checkpoint, 'the run ends as the uninterrupted one');
+    });
+  }
 });
 
 function freePort(): Promise<number> {

@@ -109,7 +109,13 @@ spec:
     );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /started workflow tiny-autogan-/);
-    assert.match(r.stderr, /retrain:running\(\d\/2\)/);
+    // Progress in a log (not a TTY): blocks of one line per step, the fan-out with its count.
+    assert.match(r.stderr, /\n\s+retrain\s+running \d\/2/);
+    assert.ok(!/Query not found|query task not found/i.test(r.stderr), 'no SDK warning flood');
+    // The report is written next to the result at the end.
+    const report = /report: (\S+report\.html)/.exec(r.stdout)?.[1];
+    assert.ok(report && fs.existsSync(report), r.stdout);
+    assert.match(fs.readFileSync(report!, 'utf8'), /<h2>Leaderboard<\/h2>/);
     const file = /result written to (.*)/.exec(r.stdout)?.[1];
     assert.ok(file && fs.existsSync(file), r.stdout);
     assert.ok(file!.startsWith(path.join(home, 'runs')), file);
