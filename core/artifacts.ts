@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { storageFailure } from './atomic-write';
 import { CheckpointError } from './checkpoint/format';
 
 export type ArtifactRef = string;
@@ -52,8 +53,24 @@ export function storeArtifact(
   ext: string,
   write: (tmpFile: string) => void,
 ): { ref: ArtifactRef; created: boolean } {
-  const tmp = tempPath(root, ext);
-  write(tmp);
+  const what = `a new ${ext} object in the artifact store ${root}`;
+  let tmp: string;
+  try {
+    tmp = tempPath(root, ext);
+  } catch (err) {
+    throw storageFailure(err, what);
+  }
+  try {
+    write(tmp);
+  } catch (err) {
+    // A full or read-only store: no half-written temp file stays, and the error says which it was.
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // read-only: nothing was written there either
+    }
+    throw storageFailure(err, what);
+  }
   const ref = `${sha256File(tmp)}.${ext}`;
   const dest = artifactPath(root, ref);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
