@@ -33,7 +33,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
       // writeSync may write less than asked (a filling disk writes what fits and says so only on
       // the next call): loop until all is written, so a short write becomes ENOSPC, not a short file.
       const buf = typeof data === 'string' ? Buffer.from(data) : data;
-      for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off);
+      for (let off = 0; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
