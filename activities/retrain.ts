@@ -2,15 +2,17 @@
 import * as retrain from '../services/retrain';
 import { activityHooks } from './heartbeat';
 import { onBackend } from './on-backend';
+import { tensorCall } from './tensor-call';
+import { noHooks } from '../services/search/context';
 
 export async function retrainInit(p: retrain.RetrainParams) {
-  return onBackend(p.backend, () => retrain.retrainInit(p), paths(p));
+  return onBackend(p.backend, () => tensorCall('retrainInit', [p], noHooks, p.backend), paths(p));
 }
 
 export async function retrainChunk(p: retrain.RetrainParams, checkpoint: string) {
   return onBackend(
     p.backend,
-    () => retrain.retrainChunk(p, checkpoint, activityHooks()),
+    () => tensorCall('retrainChunk', [p, checkpoint], activityHooks(), p.backend),
     paths(p),
     `the retraining of ${p.label} [${p.arch.join(' ')}]`,
   );

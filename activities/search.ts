@@ -13,6 +13,8 @@ import { checkedWith } from './step-input';
 import { checkWorkerPath } from './worker-paths';
 import { asNonRetryable, badInput } from './errors';
 import { activityHooks } from './heartbeat';
+import { tensorCall } from './tensor-call';
+import { noHooks } from '../services/search/context';
 import { NumericalFault } from '../services/numerical-fault';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -47,19 +49,19 @@ export async function searchInit(p: SearchParams) {
     );
   }
   if (!p.dataset || !p.artifacts) throw badInput('search parameters need "dataset" and "artifacts"');
-  return guarded(p, () => phases.initSearch(p));
+  return guarded(p, () => tensorCall('searchInit', [p], noHooks, p.backend));
 }
 
 export async function searchTrainShared(p: SearchParams, s: phases.SearchRefs) {
   return guarded(
     p,
-    () => phases.trainShared(p, s, activityHooks()),
+    () => tensorCall('trainShared', [p, s], activityHooks(), p.backend),
     `shared training in search iteration ${s.iteration} (stage ${s.stage})`,
   );
 }
 
 export async function searchTrainController(p: SearchParams, s: phases.SearchRefs) {
-  return guarded(p, () => phases.trainController(p, s, activityHooks()));
+  return guarded(p, () => tensorCall('trainController', [p, s], activityHooks(), p.backend));
 }
 
 /** The running search's workflow id: its run folder holds the per-stage sample grids. */
@@ -68,21 +70,15 @@ function searchRunId(): string | undefined {
 }
 
 export async function searchGrow(p: SearchParams, s: phases.SearchRefs) {
-  return guarded(p, () => phases.grow(p, s, activityHooks(), searchRunId()));
+  return guarded(p, () => tensorCall('grow', [p, s, searchRunId()], activityHooks(), p.backend));
 }
 
 export async function searchResetShared(p: SearchParams, s: phases.SearchRefs) {
-  return guarded(p, async () => ({ supernet: await phases.resetShared(p, s) }));
+  return guarded(p, () => tensorCall('resetShared', [p, s], noHooks, p.backend));
 }
 
 export async function searchDerive(p: SearchParams, s: phases.SearchRefs, m: number, k: number) {
-  return guarded(p, async () => {
-    const d = await phases.derive(p, s, { m, k }, activityHooks());
-    const runId = searchRunId();
-    // The last stage's samples, as grow writes them for the earlier ones.
-    if (runId && d.topK[0]) await phases.stageGrid(p, s, d.topK[0].arch, runId);
-    return d;
-  });
+  return guarded(p, () => tensorCall('derive', [p, s, m, k, searchRunId()], activityHooks(), p.backend));
 }
 
 /**

@@ -58,6 +58,8 @@ export function registerWorkerCommands(program: Command): void {
         `[autogan] connected to ${target.address}; Ctrl-C or SIGTERM stops running training at its next step (a retry resumes from its last checkpoint)`,
       );
       await worker.run();
+      const { stopTensorHosts } = await import('../../activities/tensor-call');
+      stopTensorHosts();
       await connection.close();
     },
   );

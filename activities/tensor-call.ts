@@ -1,0 +1,143 @@
+// Runs an activity's tensor work: in a tensor host process (runtime/tensor-host.ts) by default, so
+// this worker's JavaScript thread stays free for heartbeats, cancellation, queries and workflow
+// tasks during a long step; in this process with AUTOGAN_TENSOR_HOST=inline. Hosts are kept and
+// reused, one per concurrent activity; a host that dies fails only its call (retried by Temporal).
+import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { ArtifactMissingError } from '../core/artifacts';
+import { CheckpointError } from '../core/checkpoint/format';
+import { DatasetError } from '../core/datasets/types';
+import { ArtifactStoreError } from '../services/artifact-store';
+import { NumericalFault } from '../services/numerical-fault';
+import type { Hooks } from '../services/search/context';
+import { runTensorOp, type OpArgs, type OpResult, type TensorOp } from '../services/tensor-ops';
+import type { HostMessage, HostRequest, SerializedError } from '../runtime/tensor-host';
+
+export const TENSOR_HOST_ENV = 'AUTOGAN_TENSOR_HOST';
+
+type Backend = Extract<HostRequest, { type: 'call' }>['backend'];
+
+/** 'process' (default) or 'inline'. */
+export function tensorHostMode(): 'process' | 'inline' {
+  const v = (process.env[TENSOR_HOST_ENV] ?? 'process').toLowerCase();
+  if (v !== 'process' && v !== 'inline')
+    throw new Error(`${TENSOR_HOST_ENV} is "${v}"; expected "process" or "inline"`);
+  return v;
+}
+
+const CLASSES: Record<string, { prototype: Error }> = {
+  DatasetError,
+  NumericalFault,
+  CheckpointError,
+  ArtifactMissingError,
+  ArtifactStoreError,
+};
+
+/** The host's error as the class the activity layer knows (for retry decisions and messages). */
+function revive(e: SerializedError): Error {
+  const err = Object.create((CLASSES[e.name] ?? Error).prototype) as Error;
+  Object.assign(err, e.props);
+  Object.defineProperty(err, 'message', { value: e.message, enumerable: false, writable: true });
+  Object.defineProperty(err, 'name', { value: e.name, enumerable: false, writable: true });
+  Object.defineProperty(err, 'stack', { value: e.stack ?? `${e.name}: ${e.message}`, writable: true });
+  return err;
+}
+
+class TensorHost {
+  readonly child: ChildProcess;
+  private onMessage?: (m: HostMessage) => void;
+  private onExit?: (why: string) => void;
+  readonly ready: Promise<void>;
+  dead = false;
+
+  constructor() {
+    const entry = path.join(__dirname, '..', 'runtime', 'tensor-host.js');
+    this.child = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    this.hold(false);
+    this.ready = new Promise((resolve, reject) => {
+      this.onMessage = (m) => m.type === 'ready' && resolve();
+      this.onExit = (why) => reject(new Error(`the tensor host process ${why} before it was ready`));
+    });
+    this.child.on('message', (m: HostMessage) => this.onMessage?.(m));
+    this.child.on('exit', (code, signal) => {
+      this.dead = true;
+      this.onExit?.(signal ? `was killed by ${signal}` : `exited with code ${code}`);
+    });
+  }
+
+  /** An idle host never keeps its worker alive; a host at work does (its call is pending). */
+  hold(on: boolean): void {
+    const channel = this.child.channel as { ref?: () => void; unref?: () => void } | undefined;
+    if (on) {
+      this.child.ref();
+      channel?.ref?.();
+    } else {
+      this.child.unref();
+      channel?.unref?.();
+    }
+  }
+
+  private send(m: HostRequest): void {
+    if (!this.dead) this.child.send(m);
+  }
+
+  call<T>(op: TensorOp, args: unknown[], hooks: Hooks, backend: Backend): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let cancelled: unknown;
+      this.onExit = (why) =>
+        reject(new Error(`the tensor host process (pid ${this.child.pid}) ${why} while running ${op}`));
+      this.onMessage = (m) => {
+        if (m.type === 'progress') hooks.progress(m.p);
+        else if (m.type === 'tick') {
+          // The worker's own checks at each step boundary: heartbeats go out, a cancellation stops
+          // the host there. Nothing more runs in the host until this answers.
+          hooks.breathe().then(
+            () => this.send({ type: 'go' }),
+            (err: unknown) => {
+              cancelled = err;
+              this.send({ type: 'stop' });
+            },
+          );
+        } else if (m.type === 'result') {
+          if (cancelled !== undefined) reject(cancelled);
+          else resolve(m.value as T);
+        } else if (m.type === 'error') reject(cancelled ?? revive(m.error));
+      };
+      this.send({
+        type: 'call',
+        op,
+        args,
+        backend,
+        ...(hooks.resumeFrom ? { resumeFrom: hooks.resumeFrom } : {}),
+      });
+    });
+  }
+}
+
+const idle: TensorHost[] = [];
+
+/** Runs `op` with `args`; progress and step-boundary checks go through `hooks`. */
+export async function tensorCall<K extends TensorOp>(
+  op: K,
+  args: OpArgs<K>,
+  hooks: Hooks,
+  backend: Backend,
+): Promise<OpResult<K>> {
+  if (tensorHostMode() === 'inline') return runTensorOp(op, hooks, args);
+  let host = idle.pop();
+  while (host?.dead) host = idle.pop();
+  host ??= new TensorHost();
+  host.hold(true);
+  try {
+    await host.ready;
+    return await host.call<OpResult<K>>(op, args as unknown[], hooks, backend);
+  } finally {
+    host.hold(false);
+    if (!host.dead) idle.push(host);
+  }
+}
+
+/** Ends every idle host (a worker shutting down). */
+export function stopTensorHosts(): void {
+  for (const h of idle.splice(0)) h.child.kill('SIGTERM');
+}

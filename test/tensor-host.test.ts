@@ -1,0 +1,104 @@
+// Tensor steps in a tensor host process: the same results as in the worker's own thread (byte for
+// byte), errors that keep their class (so retry decisions do not change), cancellation at the next
+// step boundary with the host reusable after it, and a worker whose thread stays free meanwhile.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { retrainChunk, retrainInit } from '../activities/retrain';
+import { stopTensorHosts, TENSOR_HOST_ENV } from '../activities/tensor-call';
+import { DEFAULT_RETRAIN } from '../pipeline/retrain-params';
+import type { RetrainParams } from '../services/retrain';
+
+function params(over: Partial<RetrainParams> = {}): RetrainParams {
+  return {
+    ...DEFAULT_RETRAIN,
+    arch: [0, 1, 0, 1, 1, 0, 1, 1, 1],
+    label: 'host',
+    runId: 'tensor-host-test',
+    dataset: { kind: 'mnist' },
+    artifacts: fs.mkdtempSync(path.join(os.tmpdir(), 'tensor-host-')),
+    seed: 5,
+    backend: 'auto',
+    taskQueues: { control: 'c', gpu: 'g' },
+    gan: { ...DEFAULT_RETRAIN.gan, latentDim: 16, gfDim: 16, dfDim: 16, bottomWidth: 4, channels: 1 },
+    train: { ...DEFAULT_RETRAIN.train, nCritic: 1, genBatchSize: 16, disBatchSize: 16 },
+    iterations: 40,
+    stepsPerActivity: 40,
+    evalEvery: 0,
+    evalImages: 20,
+    checkpointEvery: 10,
+    checkpointMinSeconds: 0,
+    datasetLimit: 256,
+    ...over,
+  } as RetrainParams;
+}
+
+async function chunk(mode: 'inline' | 'process', p: RetrainParams) {
+  process.env[TENSOR_HOST_ENV] = mode;
+  const env = new MockActivityEnvironment();
+  const { checkpoint } = (await env.run(retrainInit, p)) as { checkpoint: string };
+  return (await env.run(retrainChunk, p, checkpoint)) as { checkpoint: string; step: number; dLoss: number };
+}
+
+describe('tensor host process @integration', function () {
+  this.timeout(300_000);
+  const before = process.env[TENSOR_HOST_ENV];
+  after(() => {
+    if (before === undefined) delete process.env[TENSOR_HOST_ENV];
+    else process.env[TENSOR_HOST_ENV] = before;
+    stopTensorHosts();
+  });
+
+  it('trains to the same checkpoint bytes as the worker thread, and keeps the worker thread free', async () => {
+    const inline = await chunk('inline', params());
+    const h = monitorEventLoopDelay({ resolution: 5 });
+    h.enable();
+    const hosted = await chunk('process', params());
+    h.disable();
+    assert.equal(hosted.step, 40);
+    assert.equal(
+      hosted.checkpoint,
+      inline.checkpoint,
+      'content-addressed: the same weights and optimizer state',
+    );
+    assert.equal(hosted.dLoss, inline.dLoss);
+    console.log(`      longest stall of the worker's event loop with a host: ${(h.max / 1e6).toFixed(1)} ms`);
+  });
+
+  it('an error in the host keeps its class: a missing dataset is not retried', async () => {
+    process.env[TENSOR_HOST_ENV] = 'process';
+    const p = params({
+      dataset: { kind: 'folder', path: path.join(os.tmpdir(), 'no-such-dataset-dir') },
+    });
+    const env = new MockActivityEnvironment();
+    await assert.rejects(env.run(retrainInit, p), (err: unknown) => {
+      assert.ok(err instanceof ApplicationFailure, String(err));
+      assert.equal(err.type, 'DatasetError');
+      assert.equal(err.nonRetryable, true);
+      return true;
+    });
+  });
+
+  it('a cancelled attempt stops at the next step boundary; the host then runs the next call', async () => {
+    process.env[TENSOR_HOST_ENV] = 'process';
+    const p = params({ iterations: 4000, stepsPerActivity: 4000, checkpointEvery: 1000 });
+    const env = new MockActivityEnvironment();
+    const { checkpoint } = (await env.run(retrainInit, p)) as { checkpoint: string };
+    let beats = 0;
+    env.on('heartbeat', () => {
+      if (++beats === 2) env.cancel('CANCELLED');
+    });
+    const t0 = Date.now();
+    await assert.rejects(
+      env.run(retrainChunk, p, checkpoint),
+      (err: unknown) => err instanceof CancelledFailure,
+    );
+    assert.ok(Date.now() - t0 < 60_000, 'stopped long before the 4000 steps');
+    const next = await chunk('process', params());
+    assert.equal(next.step, 40, 'the host is free for the next activity');
+  });
+});
