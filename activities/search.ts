@@ -1,6 +1,5 @@
 // Thin Temporal adapters over services/search: backend, heartbeats, non-retryable bad input.
 import { Context } from '@temporalio/activity';
-import { useBackend } from '../core/backend';
 import { writeFileAtomic } from '../core/atomic-write';
 import { artifactStore } from '../services/artifact-store';
 import * as phases from '../services/search';
@@ -13,7 +12,7 @@ import { checkedWith } from './step-input';
 import { checkWorkerPath } from './worker-paths';
 import { asNonRetryable, badInput } from './errors';
 import { activityHooks } from './heartbeat';
-import { tensorCall } from './tensor-call';
+import { tensorBackend, tensorCall } from './tensor-call';
 import { noHooks } from '../services/search/context';
 import { NumericalFault } from '../services/numerical-fault';
 import * as fs from 'node:fs';
@@ -28,11 +27,10 @@ async function guarded<T extends object>(
 ): Promise<T & { seconds: number; backend: string }> {
   checkWorkerPath(p.artifacts, 'artifacts');
   if (p.dataset?.path) checkWorkerPath(p.dataset.path, 'dataset.path');
-  const info = await useBackend(p.backend);
   const t0 = performance.now();
   try {
     const r = await fn();
-    return { ...r, seconds: (performance.now() - t0) / 1000, backend: info.package };
+    return { ...r, seconds: (performance.now() - t0) / 1000, backend: await tensorBackend(p.backend) };
   } catch (err) {
     throw asNonRetryable(err instanceof NumericalFault && where ? err.at(where) : err);
   }
@@ -151,22 +149,21 @@ export async function deriveStep(input: StepInput): Promise<StepOutput> {
     );
   const p = s.params;
   return guarded(p, async () => {
-    const r = await phases.derive(
-      p,
-      {
-        supernet: s.supernet,
-        controller: s.controller,
-        beams: s.beams ?? [],
-        stage: s.stage,
-        iteration: s.iterations,
-      },
-      {
-        m: w.candidates ?? p.candidates,
-        k: w.topK ?? p.topK,
-        ...(w.images ? { images: w.images } : {}),
-        tag: 'derive-step',
-      },
+    const r = await tensorCall(
+      'deriveStep',
+      [
+        p,
+        {
+          supernet: s.supernet,
+          controller: s.controller,
+          beams: s.beams ?? [],
+          stage: s.stage,
+          iteration: s.iterations,
+        },
+        { m: w.candidates ?? p.candidates, k: w.topK ?? p.topK, ...(w.images ? { images: w.images } : {}) },
+      ],
       activityHooks(),
+      p.backend,
     );
     return { topK: r.topK, candidates: r.candidates };
   });

@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { ArtifactMissingError } from '../core/artifacts';
+import { useBackend } from '../core/backend';
 import { CheckpointError } from '../core/checkpoint/format';
 import { DatasetError } from '../core/datasets/types';
 import { ArtifactStoreError } from '../services/artifact-store';
@@ -88,6 +89,7 @@ class TensorHost {
         reject(new Error(`the tensor host process (pid ${this.child.pid}) ${why} while running ${op}`));
       this.onMessage = (m) => {
         if (m.type === 'progress') hooks.progress(m.p);
+        else if (m.type === 'backend') lastBackend = m.package;
         else if (m.type === 'tick') {
           // The worker's own checks at each step boundary: heartbeats go out, a cancellation stops
           // the host there. Nothing more runs in the host until this answers.
@@ -115,6 +117,16 @@ class TensorHost {
 }
 
 const idle: TensorHost[] = [];
+let lastBackend: string | undefined;
+
+/**
+ * The tensor backend the work runs on. With hosts, this process never initializes one itself (on a
+ * GPU worker that would hold device memory twice): the hosts report theirs.
+ */
+export async function tensorBackend(preference: Backend): Promise<string> {
+  if (tensorHostMode() === 'inline') return (await useBackend(preference)).package;
+  return lastBackend ?? `${preference} (tensor host)`;
+}
 
 /** Runs `op` with `args`; progress and step-boundary checks go through `hooks`. */
 export async function tensorCall<K extends TensorOp>(

@@ -20,6 +20,7 @@ export type HostRequest =
 
 export type HostMessage =
   | { type: 'ready' }
+  | { type: 'backend'; package: string }
   | { type: 'progress'; p: Parameters<Hooks['progress']>[0] }
   | { type: 'tick' }
   | { type: 'result'; value: unknown }
@@ -70,7 +71,8 @@ async function call(req: Extract<HostRequest, { type: 'call' }>): Promise<void> 
       }),
   };
   try {
-    await useBackend(req.backend);
+    const info = await useBackend(req.backend);
+    send({ type: 'backend', package: info.package });
     const value = await runTensorOp(req.op, hooks, req.args as never);
     send({ type: 'result', value });
   } catch (err) {

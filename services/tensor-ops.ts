@@ -20,6 +20,9 @@ export const TENSOR_OPS = {
     if (runId && d.topK[0]) await phases.stageGrid(p, s, d.topK[0].arch, runId);
     return d;
   },
+  /** The `autogan.derive` step: a draw of its own (tag), optionally with more scoring images. */
+  deriveStep: (h: Hooks, p: SearchParams, s: Refs, o: { m: number; k: number; images?: number }) =>
+    phases.derive(p, s, { ...o, tag: 'derive-step' }, h),
   retrainInit: (_h: Hooks, p: retrain.RetrainParams) => retrain.retrainInit(p),
   retrainChunk: (h: Hooks, p: retrain.RetrainParams, checkpoint: string) =>
     retrain.retrainChunk(p, checkpoint, h),
