@@ -73,6 +73,12 @@ const SEARCH = {
   continueAsNewEvery: 100,
 };
 
+/**
+ * The server test kills at a shared-training checkpoint: the SDK sends a heartbeat at once and then
+ * at most every 80% of the heartbeat timeout (3.2 s here), so the phase must outlast that.
+ */
+const SEARCH_LONG_SHARED = { ...SEARCH, sharedSteps: 160 };
+
 function summary(r: SearchResult) {
   return {
     rewards: r.rewards,
@@ -382,7 +388,7 @@ describe('exact resume across a dev server SIGKILL and restart mid-search @integ
     const workers = [worker(address, queues.control, 'control'), worker(address, queues.gpu)];
     children.push(...workers);
     const handle = await client.workflow.start('autogan-search', {
-      args: [tinySearch(queues, SEARCH)],
+      args: [tinySearch(queues, SEARCH_LONG_SHARED)],
       taskQueue: queues.control,
       workflowId: `faults-server-${restart}-${Date.now()}`,
     });
