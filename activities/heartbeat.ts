@@ -67,6 +67,9 @@ export function activityHooks(): Hooks {
       if (!signal.aborted) return;
       const reason =
         signal.reason instanceof Error ? signal.reason : new CancelledFailure(String(signal.reason));
+      // The worker is shutting down (SIGTERM): this attempt is still the valid one, so the training
+      // loop checkpoints the step it reached before it stops, and the retry resumes right there.
+      if (ctx.cancellationDetails?.workerShutdown) Object.assign(reason, { workerShutdown: true });
       console.error(
         `[autogan] ${ctx.info.activityType} (${ctx.info.workflowExecution?.workflowId}, attempt ${ctx.info.attempt}) cancelled (${reason.message}) at step ${latest?.step ?? 0}: stopped at the step boundary`,
       );

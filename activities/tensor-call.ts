@@ -97,7 +97,8 @@ class TensorHost {
             () => this.send({ type: 'go' }),
             (err: unknown) => {
               cancelled = err;
-              this.send({ type: 'stop' });
+              const workerShutdown = !!(err as { workerShutdown?: boolean }).workerShutdown;
+              this.send({ type: 'stop', ...(workerShutdown ? { workerShutdown } : {}) });
             },
           );
         } else if (m.type === 'result') {

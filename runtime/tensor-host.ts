@@ -16,7 +16,7 @@ export type HostRequest =
       resumeFrom?: Hooks['resumeFrom'];
     }
   | { type: 'go' }
-  | { type: 'stop' };
+  | { type: 'stop'; workerShutdown?: boolean };
 
 export type HostMessage =
   | { type: 'ready' }
@@ -48,7 +48,7 @@ export function serializeError(err: unknown): SerializedError {
 
 /** Stops the op at a step boundary when the worker says so. */
 class HostStopped extends Error {
-  constructor() {
+  constructor(readonly workerShutdown: boolean) {
     super('stopped by the worker at a step boundary');
     this.name = 'HostStopped';
   }
@@ -58,7 +58,7 @@ function send(m: HostMessage): void {
   process.send!(m);
 }
 
-let waiting: ((go: boolean) => void) | undefined;
+let waiting: ((m: Extract<HostRequest, { type: 'go' | 'stop' }>) => void) | undefined;
 
 async function call(req: Extract<HostRequest, { type: 'call' }>): Promise<void> {
   const hooks: Hooks = {
@@ -66,7 +66,7 @@ async function call(req: Extract<HostRequest, { type: 'call' }>): Promise<void> 
     progress: (p) => send({ type: 'progress', p }),
     breathe: () =>
       new Promise<void>((resolve, reject) => {
-        waiting = (go) => (go ? resolve() : reject(new HostStopped()));
+        waiting = (m) => (m.type === 'go' ? resolve() : reject(new HostStopped(!!m.workerShutdown)));
         send({ type: 'tick' });
       }),
   };
@@ -90,7 +90,7 @@ if (require.main === module) {
     else {
       const w = waiting;
       waiting = undefined;
-      w?.(m.type === 'go');
+      w?.(m);
     }
   });
   // The worker is gone (killed, crashed): nothing may train on without it.

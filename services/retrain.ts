@@ -111,6 +111,8 @@ export interface ChunkResult {
   evaluation?: { step: number; is: number; isStd: number; fid: number | null; samples: string };
   /** Checkpoints a retry had to skip (corrupt, missing) and where it resumed instead. */
   recovered?: string;
+  /** The D step this attempt started from (its chunk's start, or a retried attempt's checkpoint). */
+  resumedFromStep: number;
 }
 
 export async function retrainChunk(
@@ -157,6 +159,7 @@ export async function retrainChunk(
       step: trainer.dSteps,
       ...meanLosses(losses),
       ...(begin.recovered ? { recovered: begin.recovered } : {}),
+      resumedFromStep: start,
       ...(due
         ? { evaluation: await evaluateTrainer(p, trainer, p.evalImages, `${p.label}-step${trainer.dSteps}`) }
         : {}),

@@ -69,7 +69,25 @@ export async function trainLoop(
     stopped = o.stopOn?.(r) ?? false;
     // Let heartbeats and a cancellation through before writing anything: a cancelled attempt stops
     // here (breathe throws) and never writes another checkpoint.
-    await o.hooks.breathe();
+    try {
+      await o.hooks.breathe();
+    } catch (err) {
+      // A worker shutting down (not a stale or cancelled attempt, which must write nothing more):
+      // save the step reached, so the retry on another worker loses nothing.
+      if (
+        (err as { workerShutdown?: boolean }).workerShutdown &&
+        o.checkpoint &&
+        state.step < o.end &&
+        !stopped
+      ) {
+        const saved = await o.checkpoint();
+        o.hooks.progress({ step: state.step, total: o.end, ref: saved });
+        console.error(
+          `[autogan] worker shutting down: checkpointed step ${state.step} of ${o.end} for the retry`,
+        );
+      }
+      throw err;
+    }
     const due = o.checkpoint && o.checkpointEvery && state.step % o.checkpointEvery === 0 && gate.ready();
     if (due && state.step < o.end && !stopped) {
       ref = await o.checkpoint!();

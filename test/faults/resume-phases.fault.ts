@@ -209,7 +209,8 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
       stepsPerActivity: 400,
       evalEvery: 200,
       evalImages: 50,
-      checkpointEvery: 10,
+      // SIGTERM: no periodic checkpoint in the chunk, so only the one written at shutdown can carry the step.
+      checkpointEvery: fault === 'SIGTERM' ? 1000 : 10,
       checkpointMinSeconds: 0,
       datasetLimit: 200,
       heartbeatTimeout: '4s',
@@ -219,15 +220,22 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
       taskQueue: control,
       workflowId: `faults-retrain-${fault}-${Date.now()}`,
     });
-    const info: { exitSeconds?: number; stoppedLog?: string; secondWorker?: ChildProcess; damaged?: string } =
-      {};
+    const info: {
+      exitSeconds?: number;
+      stoppedLog?: string;
+      secondWorker?: ChildProcess;
+      damaged?: string;
+      killedAtStep?: number;
+      resumedFrom?: number[];
+    } = {};
     if (fault !== 'none') {
-      await waitForActivity(
+      const atKill = await waitForActivity(
         env.client,
         handle.workflowId,
         'retrainChunk',
-        (hb) => !!hb?.ref && (hb.step ?? 0) >= 100,
+        (hb) => (fault === 'SIGTERM' || !!hb?.ref) && (hb?.step ?? 0) >= 100,
       );
+      info.killedAtStep = atKill?.step;
       if (fault === 'SIGSTOP') {
         w.kill('SIGSTOP');
         const second = gpuWorker(address, gpu);
@@ -270,7 +278,7 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
         info.stoppedLog = logs
           .get(w)!
           .split('\n')
-          .find((l) => /cancelled|stopped/.test(l));
+          .find((l) => (fault === 'SIGTERM' ? /checkpointed step \d+/ : /cancelled|stopped/).test(l));
         w = gpuWorker(address, gpu);
       }
     }
@@ -282,6 +290,13 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
     };
     w.kill('SIGTERM');
     await exited(w);
+    // Where each completed chunk attempt started (its result in the history).
+    info.resumedFrom = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data)
+      .filter((d): d is Uint8Array => !!d)
+      .map((d) => JSON.parse(Buffer.from(d).toString('utf8')) as { resumedFromStep?: number })
+      .filter((r) => typeof r?.resumedFromStep === 'number')
+      .map((r) => r.resumedFromStep!);
     return { out, ...info };
   }
 
@@ -304,6 +319,11 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
     const r = await retrain('SIGTERM');
     assert.ok(r.exitSeconds! < 15, `the worker exited ${r.exitSeconds} s after SIGTERM`);
     assert.ok(r.stoppedLog, 'the worker said where it stopped');
+    // No periodic checkpoint in this chunk: the retry starts where SIGTERM stopped it, not at 0.
+    assert.ok(
+      r.resumedFrom!.some((x) => x >= r.killedAtStep!),
+      `the retry resumed from ${r.resumedFrom} (SIGTERM at step ≥ ${r.killedAtStep})`,
+    );
     assert.equal(r.out.checkpoint, clean.checkpoint);
   });
 
