@@ -11,7 +11,9 @@ import { NUMERICAL_FAULT_ATTEMPTS } from '../activities/errors';
 import { NumericalFault, checkFinite } from '../services/numerical-fault';
 import { freshLoopState, trainLoop } from '../services/train-loop';
 import type { Plan } from '../pipeline/plan';
+import { reportFromServer } from '../runtime/report-live';
 import { startPipeline } from '../runtime/start-pipeline';
+import { reportHtml } from '../services/report/html';
 import { check } from './helpers/pipeline-text';
 import { startTestServer, startWorkers, uniqueQueue } from './helpers/temporal-env';
 import { TINY_GAN, TINY_TRAIN } from './helpers/tiny-gan';
@@ -128,6 +130,11 @@ spec:
     );
     const started = history.events!.filter((e) => e.activityTaskStartedEventAttributes);
     assert.equal(chunk.length, 1, 'one chunk scheduled');
+    // `autogan report` on the failed run: its state and the cause, read-only.
+    const report = await reportFromServer(env.client, handle.workflowId);
+    assert.equal(report.status, 'FAILED');
+    assert.match(report.failure ?? '', /step "retrain" \(autogan.retrain\) failed: .*non-finite loss/);
+    assert.match(reportHtml(report), /<p class="failure">Failed: step &quot;retrain&quot;/);
     assert.equal(
       Number(started[started.length - 1].activityTaskStartedEventAttributes!.attempt),
       NUMERICAL_FAULT_ATTEMPTS,
