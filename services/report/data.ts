@@ -4,22 +4,15 @@
 // failure reason, running retrains' curves).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { IterationSummary } from '../../workflows/search';
 
 export interface Scored {
   arch: number[];
   score: number;
 }
 
-export interface IterationPoint {
-  iteration: number;
-  stage: number;
-  dLoss: number;
-  gLoss: number;
-  meanReward: number | null;
-  entropy: number | null;
-  baseline?: number | null;
-  reset: boolean;
-}
+/** One search iteration's summary, as the search records it. */
+export type IterationPoint = IterationSummary;
 
 export interface RetrainReport {
   label: string;

@@ -16,27 +16,10 @@ import { DEFAULT_RETRAIN } from '../../pipeline/retrain-params';
 import type { SearchResult } from '../../workflows/search';
 import { tinySearch } from '../helpers/search-params';
 import { startTestServer, startWorkers, uniqueQueue } from '../helpers/temporal-env';
+import { CLI, exited, workerProcess } from '../helpers/worker-process';
 
-const cli = path.join(__dirname, '..', '..', '..', 'bin', 'autogan.js');
-
-function worker(address: string, queue: string, kind: 'gpu' | 'control' = 'gpu'): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [cli, 'worker', '--kind', kind, '--queue', queue, '--address', address],
-    {
-      env: { ...process.env, AUTOGAN_HEARTBEAT_MS: '100' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  child.stderr!.on('data', () => undefined);
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode
-    ? Promise.resolve()
-    : new Promise((r) => child.once('exit', () => r()));
-}
+const worker = workerProcess;
+const cli = CLI;
 
 type Heartbeat = { step?: number; total?: number; ref?: string } | undefined;
 

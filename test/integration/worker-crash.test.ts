@@ -2,34 +2,15 @@
 // replaced; the retried activity resumes from its last heartbeat checkpoint, and the search ends
 // with exactly the rewards and architectures of an uninterrupted run with the same seed.
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { resolveTemporalBinary } from '../../server/temporal-binary';
 import type { SearchResult } from '../../workflows/search';
 import { tinySearch } from '../helpers/search-params';
 import { startTestServer, startWorkers, uniqueQueue } from '../helpers/temporal-env';
+import { exited, workerProcess } from '../helpers/worker-process';
 
-const cli = path.join(__dirname, '..', '..', '..', 'bin', 'autogan.js');
-
-function gpuWorker(address: string, queue: string): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [cli, 'worker', '--kind', 'gpu', '--queue', queue, '--address', address],
-    {
-      env: { ...process.env, AUTOGAN_HEARTBEAT_MS: '100' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  child.stderr!.on('data', () => undefined);
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode
-    ? Promise.resolve()
-    : new Promise((r) => child.once('exit', () => r()));
-}
+const gpuWorker = (address: string, queue: string) => workerProcess(address, queue, 'gpu');
 
 describe('worker crash during shared training @integration', function () {
   this.timeout(600_000);
