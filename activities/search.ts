@@ -79,6 +79,28 @@ export async function searchDerive(p: SearchParams, s: phases.SearchRefs, m: num
   return guarded(p, () => tensorCall('derive', [p, s, m, k, searchRunId()], activityHooks(), p.backend));
 }
 
+function iterationOf(state: unknown): number | undefined {
+  const it = (state as { state?: { iteration?: unknown } })?.state?.iteration;
+  return typeof it === 'number' ? it : undefined;
+}
+
+function keepPrevious(file: string, state: unknown): string | undefined {
+  let old: string;
+  try {
+    old = fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined; // the first record
+  }
+  try {
+    if (iterationOf(JSON.parse(old)) === iterationOf(state)) return undefined;
+  } catch {
+    return undefined; // unreadable: not worth keeping
+  }
+  const previous = path.join(path.dirname(file), 'search-state.previous.json');
+  writeFileAtomic(previous, old);
+  return previous;
+}
+
 /**
  * The durable state keeps only the last iterations (it travels through continue-as-new); the run
  * folder keeps every iteration's summary in search-history.json for curves and reports. Merged by
@@ -113,6 +135,11 @@ export async function searchRecordState(
   try {
     const store = artifactStore({ artifacts, s3 });
     const file = path.join(store.runDir(workflowId), 'search-state.json');
+    // The state before this one stays as search-state.previous.json: `autogan resume` falls back to
+    // it when a checkpoint the newest names is corrupt (a retried record of the same iteration
+    // leaves it as it is).
+    const previous = keepPrevious(file, state);
+    if (previous) await store.publish(workflowId, previous);
     writeFileAtomic(file, JSON.stringify(state, null, 2));
     await store.publish(workflowId, file);
     const history = mergeHistory(store.runDir(workflowId), state);

@@ -30,6 +30,14 @@ export function artifactPath(root: string, ref: ArtifactRef): string {
   return path.join(root, 'objects', ref.slice(0, 2), ref);
 }
 
+function sha256OrNull(file: string): string | null {
+  try {
+    return sha256File(file);
+  } catch {
+    return null; // vanished (collected) or unreadable
+  }
+}
+
 function sha256File(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
@@ -74,7 +82,12 @@ export function storeArtifact(
   const ref = `${sha256File(tmp)}.${ext}`;
   const dest = artifactPath(root, ref);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
-  if (fs.existsSync(dest)) {
+  // The same bytes are stored already, unless that copy went bad (a disk fault, a stray write):
+  // then the fresh, verified copy replaces it, so recomputing a result heals its stored object.
+  const intact = fs.existsSync(dest) && sha256OrNull(dest) === ref.slice(0, 64);
+  if (fs.existsSync(dest) && !intact)
+    console.error(`[autogan] ${dest} was corrupt; replaced by a freshly written copy of the same content`);
+  if (intact) {
     let touched = false;
     try {
       const now = new Date();

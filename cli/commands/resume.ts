@@ -4,6 +4,9 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../runtime/connection';
+import { CheckpointError } from '../../core/checkpoint/format';
+import type { S3Settings } from '../../pipeline/plan';
+import { artifactStore } from '../../services/artifact-store';
 import type { SearchState } from '../../workflows/search';
 import { targetFrom, withConnectionOptions } from './connection-options';
 
@@ -39,16 +42,30 @@ async function resumeSearch(client: Client, id: string, requestedId?: string): P
   if (desc.type !== 'autogan-search')
     throw new Error(`${id} is a ${desc.type} run; resume continues autogan-search runs`);
   const memo = (desc.memo ?? {}) as { artifacts?: string };
-  const stateFile = memo.artifacts ? path.join(memo.artifacts, id, 'search-state.json') : undefined;
-  if (!stateFile || !fs.existsSync(stateFile)) {
+  const dir = memo.artifacts ? path.join(memo.artifacts, id) : undefined;
+  const files = dir ? ['search-state.json', 'search-state.previous.json'].map((f) => path.join(dir, f)) : [];
+  if (!files.length || !fs.existsSync(files[0])) {
     throw new Error(
-      `no saved state for ${id} (looked for ${stateFile ?? 'a stateFile in the memo'}): the run ended before its first iteration finished; start it again instead`,
+      `no saved state for ${id} (looked for ${files[0] ?? 'a stateFile in the memo'}): the run ended before its first iteration finished; start it again instead`,
     );
   }
-  const saved = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as {
-    params: Record<string, unknown>;
-    state: SearchState;
-  };
+  // The newest saved state whose checkpoints are intact (each is read and its hash checked).
+  let saved: { params: Record<string, unknown>; state: SearchState } | undefined;
+  const problems: string[] = [];
+  for (const file of files.filter((f) => fs.existsSync(f))) {
+    const candidate = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof saved & object;
+    const bad = await unusableCheckpoint(memo.artifacts!, candidate);
+    if (!bad) {
+      saved = candidate;
+      break;
+    }
+    problems.push(`${path.basename(file)} (iteration ${candidate.state.iteration}): ${bad}`);
+  }
+  if (!saved) throw new Error(`no saved state of ${id} can be resumed: ${problems.join('; ')}`);
+  if (problems.length)
+    console.log(
+      `the newest saved state cannot be used (${problems.join('; ')}); resuming from the previous one`,
+    );
   const newId = await freeId(client, id, requestedId);
   const handle = await client.workflow.start('autogan-search', {
     args: [{ ...saved.params, state: { ...saved.state, paused: false } }],
@@ -59,6 +76,25 @@ async function resumeSearch(client: Client, id: string, requestedId?: string): P
   console.log(
     `resumed ${id} at iteration ${saved.state.iteration} (stage ${saved.state.stage}) as ${handle.workflowId}`,
   );
+}
+
+/** Why a saved state cannot be resumed (a checkpoint it names is missing or corrupt), or undefined. */
+async function unusableCheckpoint(
+  artifacts: string,
+  saved: { params: Record<string, unknown>; state: SearchState },
+): Promise<string | undefined> {
+  const store = artifactStore({ artifacts, s3: saved.params.s3 as S3Settings | undefined });
+  for (const ref of [saved.state.supernet, saved.state.controller]) {
+    if (!ref) continue;
+    try {
+      await store.get(ref);
+    } catch (err) {
+      if ((err as Error).name === 'CheckpointError' || err instanceof CheckpointError)
+        return (err as Error).message;
+      throw err;
+    }
+  }
+  return undefined;
 }
 
 /** The requested id if no workflow has it, else the first `<id>-r<N>` no workflow has. */

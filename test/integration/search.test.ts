@@ -153,6 +153,46 @@ describe('autogan-search workflow @integration', function () {
     );
   });
 
+  it('`autogan resume` falls back to the previous saved state when the newest names a corrupt checkpoint', async () => {
+    const params = tinySearch(queues, { maxIterations: 5, continueAsNewEvery: 100 });
+    const id = `resume-corrupt-${Date.now()}`;
+    const handle = await env.client.workflow.start('autogan-search', {
+      args: [params],
+      taskQueue: queues.control,
+      workflowId: id,
+    });
+    const dir = path.join(params.artifacts, id);
+    const stateFile = path.join(dir, 'search-state.json');
+    await waitFor('two saved iterations', async () =>
+      fs.existsSync(path.join(dir, 'search-state.previous.json')) &&
+      JSON.parse(fs.readFileSync(stateFile, 'utf8')).state.iteration >= 3
+        ? true
+        : undefined,
+    );
+    await handle.terminate('test: a lost run with a damaged disk');
+    const newest = JSON.parse(fs.readFileSync(stateFile, 'utf8')).state;
+    const previous = JSON.parse(fs.readFileSync(path.join(dir, 'search-state.previous.json'), 'utf8')).state;
+    assert.equal(previous.iteration, newest.iteration - 1);
+    // One flipped byte in the supernet the newest state names.
+    const obj = path.join(params.artifacts, 'objects', newest.supernet.slice(0, 2), newest.supernet);
+    const bytes = fs.readFileSync(obj);
+    bytes[bytes.length >> 1] ^= 0xff;
+    fs.writeFileSync(obj, bytes);
+    const address = env.connection.options.address;
+    const r = spawnSync(process.execPath, [cli, 'resume', id, '--address', address], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /the newest saved state cannot be used \(search-state\.json \(iteration \d+\): .*corrupt/,
+    );
+    assert.match(
+      r.stdout,
+      new RegExp(`resumed ${id} at iteration ${previous.iteration} \\(stage \\d\\) as ${id}-r1`),
+    );
+    const result = (await env.client.workflow.getHandle(`${id}-r1`).result()) as SearchResult;
+    assert.equal(result.iterations, 5);
+  });
+
   it('starts with the plain `temporal workflow start --type autogan-search` CLI', async () => {
     const params = tinySearch(queues, { maxIterations: 1, growSteps: [5], candidates: 2 });
     const id = `cli-${Date.now()}`;
