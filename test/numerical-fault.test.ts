@@ -2,7 +2,6 @@
 // diverging fails after a bounded number of attempts, each from the last checkpoint, with a message
 // naming the step and the candidate.
 import { strict as assert } from 'node:assert';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { openMnist } from '../core/datasets/mnist';
 import { BatchLoader } from '../core/datasets/loader';
@@ -15,7 +14,7 @@ import { reportFromServer } from '../runtime/report-live';
 import { startPipeline } from '../runtime/start-pipeline';
 import { reportHtml } from '../services/report/html';
 import { check } from './helpers/pipeline-text';
-import { startTestServer, startWorkers, uniqueQueue } from './helpers/temporal-env';
+import { uniqueQueue, useTestServer } from './helpers/temporal-env';
 import { TINY_GAN, TINY_TRAIN } from './helpers/tiny-gan';
 
 describe('numerical faults', () => {
@@ -73,18 +72,9 @@ describe('numerical faults', () => {
 
 describe('numerical faults in a pipeline @integration', function () {
   this.timeout(240_000);
-  let env: TestWorkflowEnvironment;
-  let stopWorkers: () => Promise<void>;
   const control = uniqueQueue('control');
   const gpu = uniqueQueue('gpu');
-  before(async () => {
-    env = await startTestServer();
-    stopWorkers = await startWorkers(env, [control, gpu]);
-  });
-  after(async () => {
-    await stopWorkers?.();
-    await env?.teardown();
-  });
+  const server = useTestServer([control, gpu]);
 
   it(`a retrain that diverges is retried ${NUMERICAL_FAULT_ATTEMPTS} times, then fails naming the step and candidate`, async () => {
     const { plan, issues } = check(`apiVersion: autogan/v1
@@ -107,7 +97,7 @@ spec:
         datasetLimit: 64
 `);
     assert.deepEqual(issues, []);
-    const handle = await startPipeline(env.client, plan as Plan);
+    const handle = await startPipeline(server.env.client, plan as Plan);
     const err = await handle.result().then(
       () => assert.fail('the run should fail'),
       (e: unknown) => e,
@@ -123,7 +113,7 @@ spec:
       new RegExp(`${NUMERICAL_FAULT_ATTEMPTS} attempts from the last checkpoint all diverged`),
     );
     // The chunk activity ran exactly that many times (the child workflow's history says so).
-    const child = env.client.workflow.getHandle(`${handle.workflowId}.retrain`);
+    const child = server.env.client.workflow.getHandle(`${handle.workflowId}.retrain`);
     const history = await child.fetchHistory();
     const chunk = history.events!.filter(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'retrainChunk',
@@ -131,7 +121,7 @@ spec:
     const started = history.events!.filter((e) => e.activityTaskStartedEventAttributes);
     assert.equal(chunk.length, 1, 'one chunk scheduled');
     // `autogan report` on the failed run: its state and the cause, read-only.
-    const report = await reportFromServer(env.client, handle.workflowId);
+    const report = await reportFromServer(server.env.client, handle.workflowId);
     assert.equal(report.status, 'FAILED');
     assert.match(report.failure ?? '', /step "retrain" \(autogan.retrain\) failed: .*non-finite loss/);
     assert.match(reportHtml(report), /<p class="failure">Failed: step &quot;retrain&quot;/);

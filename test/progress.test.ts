@@ -2,13 +2,12 @@
 // taken from a real run on a real dev server while it trains.
 import { strict as assert } from 'node:assert';
 import { Writable } from 'node:stream';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ProgressPrinter, formatDuration, progressLines } from '../cli/progress-view';
 import type { Plan } from '../pipeline/plan';
 import { ProgressTracker, type RunProgress } from '../runtime/progress';
 import { startPipeline } from '../runtime/start-pipeline';
 import { check } from './helpers/pipeline-text';
-import { startTestServer, startWorkers, uniqueQueue } from './helpers/temporal-env';
+import { uniqueQueue, useTestServer } from './helpers/temporal-env';
 
 class Sink extends Writable {
   text = '';
@@ -109,19 +108,9 @@ describe('progress display', () => {
 
 describe('progress snapshots of a real run @integration', function () {
   this.timeout(240_000);
-  let env: TestWorkflowEnvironment;
-  let stopWorkers: () => Promise<void>;
   const control = uniqueQueue('control');
   const gpu = uniqueQueue('gpu');
-
-  before(async () => {
-    env = await startTestServer();
-    stopWorkers = await startWorkers(env, [control, gpu]);
-  });
-  after(async () => {
-    await stopWorkers?.();
-    await env?.teardown();
-  });
+  const server = useTestServer([control, gpu]);
 
   it('follows a retrain fan-out: running children, heartbeat steps, a rate, then COMPLETED', async () => {
     const { plan, issues } = check(`apiVersion: autogan/v1
@@ -150,8 +139,8 @@ spec:
         datasetLimit: 200
 `);
     assert.deepEqual(issues, []);
-    const handle = await startPipeline(env.client, plan as Plan);
-    const tracker = new ProgressTracker(env.client);
+    const handle = await startPipeline(server.env.client, plan as Plan);
+    const tracker = new ProgressTracker(server.env.client);
     const snaps: RunProgress[] = [];
     for (;;) {
       const s = await tracker.snapshot(handle.workflowId);
@@ -167,7 +156,7 @@ spec:
       (await desc.staticDetails()) ?? '',
       /- `retrain`: autogan.retrain for each of inspect.shards/,
     );
-    const child = await env.client.workflow.getHandle(`${handle.workflowId}.retrain.1`).describe();
+    const child = await server.env.client.workflow.getHandle(`${handle.workflowId}.retrain.1`).describe();
     assert.equal(await child.staticSummary(), 'retrain [1] (autogan.retrain) of pipeline progress');
     const last = snaps[snaps.length - 1];
     assert.equal(last.status, 'COMPLETED');

@@ -2,36 +2,21 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { derive, grow, initSearch, trainController, trainShared, type SearchRefs } from '../services/search';
+import { derive } from '../services/search';
 import { loadPipeline } from '../pipeline/load';
-import { stageAt, withSearchDefaults, type SearchParams } from '../pipeline/search-params';
+import { withSearchDefaults, type SearchParams } from '../pipeline/search-params';
+import { searchIteration, startSearch } from './helpers/search-driver';
 import { tinySearch } from './helpers/search-params';
 
 async function iterate(p: SearchParams, iterations: number) {
-  const init = await initSearch(p);
-  let s: SearchRefs = {
-    supernet: init.supernet,
-    controller: init.controller,
-    beams: [],
-    stage: init.stage,
-    iteration: 0,
-  };
+  let s = await startSearch(p);
   const rewards: number[] = [];
   const children: number[][] = [];
   for (let it = 0; it < iterations; it++) {
-    s.iteration = it;
-    if (stageAt(p, it) > s.stage) {
-      const g = await grow(p, s);
-      s = { ...s, beams: g.beams, controller: g.controller, supernet: g.supernet, stage: g.stage };
-    }
-    const r = await trainShared(p, s);
-    s.supernet = r.supernet;
-    if (r.child) children.push(r.child.arch);
-    if (s.controller) {
-      const c = await trainController(p, s);
-      s.controller = c.controller;
-      rewards.push(c.meanReward);
-    }
+    const r = await searchIteration(p, s, it);
+    s = r.s;
+    if (r.shared.child) children.push(r.shared.child.arch);
+    if (r.controller) rewards.push(r.controller.meanReward);
   }
   return { s, rewards, children, final: await derive(p, s, { m: p.candidates, k: p.topK }) };
 }

@@ -5,8 +5,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { grow, initSearch, trainController, trainShared, type SearchRefs } from '../../services/search';
-import { stageAt, withSearchDefaults } from '../../pipeline/search-params';
+import { withSearchDefaults } from '../../pipeline/search-params';
+import { searchIteration, startSearch } from '../helpers/search-driver';
 import { tinySearch } from '../helpers/search-params';
 
 function storeBytes(root: string): { objects: number; bytes: number } {
@@ -39,26 +39,13 @@ describe('a long search in one worker process @integration @faults', function ()
         },
       ),
     );
-    const init = await initSearch(p);
-    let s: SearchRefs = {
-      supernet: init.supernet,
-      controller: init.controller,
-      beams: [],
-      stage: init.stage,
-      iteration: 0,
-    };
+    let s = await startSearch(p);
     const tensors: number[] = [];
     const rss: number[] = [];
     const store: number[] = [];
     const { collectGarbage } = await import('../../services/artifact-gc');
     for (let it = 0; it < iterations; it++) {
-      s.iteration = it;
-      if (stageAt(p, it) > s.stage) {
-        const g = await grow(p, s);
-        s = { ...s, beams: g.beams, controller: g.controller, supernet: g.supernet, stage: g.stage };
-      }
-      s.supernet = (await trainShared(p, s)).supernet;
-      s.controller = (await trainController(p, s)).controller;
+      s = (await searchIteration(p, s, it)).s;
       // What a run's durable state holds is all that must survive: collect the rest, as `autogan gc` does.
       fs.mkdirSync(path.join(p.artifacts, 'run'), { recursive: true });
       fs.writeFileSync(path.join(p.artifacts, 'run', 'search-state.json'), JSON.stringify({ state: s }));

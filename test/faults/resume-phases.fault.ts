@@ -16,33 +16,10 @@ import { DEFAULT_RETRAIN } from '../../pipeline/retrain-params';
 import type { SearchResult } from '../../workflows/search';
 import { tinySearch } from '../helpers/search-params';
 import { startTestServer, startWorkers, uniqueQueue } from '../helpers/temporal-env';
-import { CLI, exited, workerProcess } from '../helpers/worker-process';
+import { CLI, exited, waitForActivity, workerProcess, type Heartbeat } from '../helpers/worker-process';
 
 const worker = workerProcess;
 const cli = CLI;
-
-type Heartbeat = { step?: number; total?: number; ref?: string } | undefined;
-
-/** Polls the run until an activity of `type` is running and `ready(heartbeat)` holds. */
-async function waitForActivity(
-  client: Client,
-  workflowId: string,
-  type: string,
-  ready: (hb: Heartbeat) => boolean,
-): Promise<Heartbeat> {
-  for (;;) {
-    const desc = await client.workflow.getHandle(workflowId).describe();
-    if (desc.status.name !== 'RUNNING')
-      throw new Error(`${workflowId} ended (${desc.status.name}) before ${type} ran`);
-    for (const a of desc.raw.pendingActivities ?? []) {
-      if (a.activityType?.name !== type || !a.lastStartedTime) continue;
-      const data = a.heartbeatDetails?.payloads?.[0]?.data;
-      const hb = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as Heartbeat) : undefined;
-      if (ready(hb)) return hb;
-    }
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 const SEARCH = {
   maxIterations: 3,

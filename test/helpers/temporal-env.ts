@@ -41,3 +41,26 @@ let counter = 0;
 export function uniqueQueue(prefix: string): string {
   return `${prefix}-${process.pid}-${++counter}`;
 }
+
+/**
+ * A mocha suite's dev server with in-process workers on `queues`: started before the suite's
+ * tests, torn down after. Read `env` inside tests (it is set once `before` has run).
+ */
+export function useTestServer(queues: string[]): { readonly env: TestWorkflowEnvironment } {
+  let env: TestWorkflowEnvironment | undefined;
+  let stop: (() => Promise<void>) | undefined;
+  before(async () => {
+    env = await startTestServer();
+    stop = await startWorkers(env, queues);
+  });
+  after(async () => {
+    await stop?.();
+    await env?.teardown();
+  });
+  return {
+    get env() {
+      if (!env) throw new Error('the test server is not started yet (use it inside a test or hook)');
+      return env;
+    },
+  };
+}

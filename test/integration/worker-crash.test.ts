@@ -8,7 +8,7 @@ import { resolveTemporalBinary } from '../../server/temporal-binary';
 import type { SearchResult } from '../../workflows/search';
 import { tinySearch } from '../helpers/search-params';
 import { startTestServer, startWorkers, uniqueQueue } from '../helpers/temporal-env';
-import { exited, workerProcess } from '../helpers/worker-process';
+import { exited, waitForActivity, workerProcess } from '../helpers/worker-process';
 
 const gpuWorker = (address: string, queue: string) => workerProcess(address, queue, 'gpu');
 
@@ -54,21 +54,13 @@ describe('worker crash during shared training @integration', function () {
       let killedAt: number | undefined;
       if (killMidway) {
         // Wait for a shared-training heartbeat that carries a checkpoint, then kill the worker.
-        for (;;) {
-          const desc = await handle.describe();
-          const a = (desc.raw.pendingActivities ?? []).find(
-            (x) => x.activityType?.name === 'searchTrainShared',
-          );
-          const data = a?.heartbeatDetails?.payloads?.[0]?.data;
-          const hb = data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
-          if (hb?.ref && hb.step >= 20) {
-            killedAt = hb.step;
-            break;
-          }
-          if (desc.status.name !== 'RUNNING')
-            throw new Error(`search ended before the kill: ${desc.status.name}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        const hb = await waitForActivity(
+          env.client,
+          handle.workflowId,
+          'searchTrainShared',
+          (h) => !!h?.ref && (h.step ?? 0) >= 20,
+        );
+        killedAt = hb?.step;
         worker.kill('SIGKILL');
         await exited(worker);
         worker = gpuWorker(address, gpu);
