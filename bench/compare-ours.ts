@@ -28,8 +28,10 @@ function gemmRate(): number {
 }
 
 async function main() {
-  const c = JSON.parse(process.argv[2]) as CompareCase;
+  const c = JSON.parse(process.argv[2]) as CompareCase & { requireGpu?: boolean };
   const backend = await selectBackend('auto', () => undefined);
+  if (c.requireGpu && backend.device !== 'gpu')
+    throw new Error(`--device gpu: ${backend.package} runs on the CPU here (TensorFlow sees no GPU)`);
   const gan: GanConfig = {
     latentDim: c.latentDim,
     gfDim: c.gfDim,

@@ -17,18 +17,28 @@ import { COMPARE_CASES, type CompareCase } from './compare-cases';
 interface Args {
   cases: CompareCase[];
   torch: boolean;
+  /** cpu: tfjs-node against CPU torch; gpu: tfjs-node-gpu against CUDA torch. */
+  device: 'cpu' | 'gpu';
 }
 
 function parseArgs(argv: string[]): Args {
   const names: string[] = [];
   let reps: number | undefined;
   let torch = true;
+  let device: Args['device'] = 'cpu';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--case') names.push(...(argv[++i] ?? '').split(','));
     else if (a === '--reps') reps = Number(argv[++i]);
     else if (a === '--no-torch') torch = false;
-    else throw new Error(`unknown argument ${a}: expected --case demo|search|derive, --reps N, --no-torch`);
+    else if (a === '--device') {
+      const d = argv[++i];
+      if (d !== 'cpu' && d !== 'gpu') throw new Error(`--device must be cpu or gpu, got ${d}`);
+      device = d;
+    } else
+      throw new Error(
+        `unknown argument ${a}: expected --case demo|search|derive, --reps N, --no-torch, --device cpu|gpu`,
+      );
   }
   for (const n of names)
     if (!COMPARE_CASES.some((c) => c.name === n))
@@ -36,11 +46,16 @@ function parseArgs(argv: string[]): Args {
   if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1))
     throw new Error('--reps must be a positive integer');
   const cases = names.length ? COMPARE_CASES.filter((c) => names.includes(c.name)) : COMPARE_CASES;
-  return { cases: cases.map((c) => ({ ...c, ...(reps ? { reps } : {}) })), torch };
+  return { cases: cases.map((c) => ({ ...c, ...(reps ? { reps } : {}) })), torch, device };
 }
 
-function runJson(cmd: string, args: string[]): Record<string, unknown> {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
+function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    env,
+    maxBuffer: 1 << 26,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as Record<string, unknown>;
@@ -69,14 +84,21 @@ function main() {
   const results = [];
   for (const c of args.cases) {
     console.error(`[bench:compare] ${c.name}: ours …`);
-    const ours = runJson(process.execPath, [path.join(__dirname, 'compare-ours.js'), JSON.stringify(c)]);
+    // On a GPU the native GPU package is required, never a silent fallback to the CPU one.
+    const oursEnv =
+      args.device === 'gpu' ? { ...process.env, AUTOGAN_BACKEND: 'tensorflow-gpu' } : process.env;
+    const ours = runJson(
+      process.execPath,
+      [path.join(__dirname, 'compare-ours.js'), JSON.stringify({ ...c, requireGpu: args.device === 'gpu' })],
+      oursEnv,
+    );
     let pytorch: Record<string, unknown> | undefined;
     if (torch.ok) {
       console.error(`[bench:compare] ${c.name}: PyTorch …`);
       pytorch = runJson(python, [
         path.join(projectRoot(), 'bench', 'torch', 'gan_step.py'),
         '--json',
-        JSON.stringify({ ...c, threads }),
+        JSON.stringify({ ...c, threads, device: args.device === 'gpu' ? 'cuda' : 'cpu' }),
       ]);
     }
     const num = (o: Record<string, unknown> | undefined, k: string) =>
@@ -112,6 +134,7 @@ function main() {
         benchmark: 'compare',
         date: new Date().toISOString(),
         machine: { cpu: os.cpus()[0]?.model, cores: threads, memoryBytes: os.totalmem() },
+        device: args.device,
         environment: environmentRecord(),
         pytorch: torch.ok ? { python, version: torch.version, threads } : { absent: torch.reason },
         cases: results,
@@ -138,6 +161,8 @@ export function environmentRecord(): Record<string, string | null> {
     'OMP_NUM_THREADS',
     'TF_NUM_INTRAOP_THREADS',
     'MALLOC_CONF',
+    'NVIDIA_TF32_OVERRIDE',
+    'CUDA_VISIBLE_DEVICES',
   ];
   return Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]));
 }

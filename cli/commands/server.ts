@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { defaultDbFile, describeServerExit, startDevServer } from '../../server/dev-server';
 import { resolveTemporalBinary } from '../../server/temporal-binary';
-import { setupNative } from '../../tools/native-backend';
+import { describeGpu, setupNative } from '../../tools/native-backend';
 import { CliExit } from '../exit';
 
 export function registerServerCommands(program: Command): void {
@@ -51,14 +51,23 @@ export function registerServerCommands(program: Command): void {
   setup
     .command('native')
     .description(
-      'install @tensorflow/tfjs-node from a libtensorflow built out of the TensorFlow wheel on the Python package index',
+      'install @tensorflow/tfjs-node (and with --gpu tfjs-node-gpu) from libtensorflow built out of the TensorFlow wheels on the Python package index',
     )
     .option('--force', 'rebuild even if the native backend already works')
-    .action(async (opts: { force?: boolean }) => {
-      const report = await setupNative({ force: !!opts.force });
-      for (const c of report.checks)
-        console.log(
-          `${c.ok ? 'ok  ' : 'FAIL'} ${c.op}: max |native - js| = ${c.maxAbsDiff.toExponential(2)}`,
-        );
+    .option(
+      '--gpu',
+      'also build @tensorflow/tfjs-node-gpu from the CUDA 12 tensorflow wheel and NVIDIA runtime wheels',
+    )
+    .action(async (opts: { force?: boolean; gpu?: boolean }) => {
+      const reports = await setupNative({ force: !!opts.force, gpu: !!opts.gpu });
+      for (const report of reports) {
+        console.log(report.package);
+        for (const c of report.checks)
+          console.log(
+            `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.op}: max |native - js| = ${c.maxAbsDiff.toExponential(2)}`,
+          );
+        const gpu = describeGpu(report);
+        if (gpu) console.log(`  ${gpu}`);
+      }
     });
 }
