@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { archCost } from '../core/arch/cost';
 import { selectBackend } from '../core/backend';
+import { setLeanGrads } from '../core/nn/lean-grads';
 import { imageSizeAt, type GanConfig } from '../core/gan/config';
 import { discriminatorMacs } from '../core/gan/discriminator';
 import { DEFAULT_TRAIN, GanTrainer } from '../core/gan/trainer';
@@ -30,6 +31,9 @@ function gemmRate(): number {
 async function main() {
   const c = JSON.parse(process.argv[2]) as CompareCase & { requireGpu?: boolean };
   const backend = await selectBackend('auto', () => undefined);
+  // AUTOGAN_LEAN_GRADS=0 measures tfjs's own backward pass (everything kept to the end) instead.
+  const lean = process.env.AUTOGAN_LEAN_GRADS !== '0';
+  setLeanGrads(lean);
   if (c.requireGpu && backend.device !== 'gpu')
     throw new Error(`--device gpu: ${backend.package} runs on the CPU here (TensorFlow sees no GPU)`);
   const gan: GanConfig = {
@@ -77,6 +81,7 @@ async function main() {
   console.log(
     JSON.stringify({
       backend: `${backend.package} (${backend.device})`,
+      leanGrads: lean,
       dStepSeconds: d,
       gStepSeconds: g,
       dMedian,

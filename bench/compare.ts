@@ -163,6 +163,7 @@ export function environmentRecord(): Record<string, string | null> {
     'MALLOC_CONF',
     'NVIDIA_TF32_OVERRIDE',
     'CUDA_VISIBLE_DEVICES',
+    'AUTOGAN_LEAN_GRADS',
   ];
   return Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]));
 }

@@ -4,6 +4,7 @@
 // hidden state of a beam kept from the previous stage; single-level search uses one controller that
 // decides every cell.
 import * as tf from '@tensorflow/tfjs';
+import { leanVariableGrads } from '../nn/lean-grads';
 import { cellChoiceCounts } from '../arch/encoding';
 import { loadModel, saveModel, type ModelParts } from '../checkpoint/model';
 import { CONTROLLER_DEFAULTS } from '../defaults';
@@ -308,7 +309,7 @@ export class Controller {
     const previous = this.baseline;
     let next: number[] = [];
     const loss = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
+      const { value, grads } = leanVariableGrads(() => {
         const r = this.unroll(
           samples.length,
           start,

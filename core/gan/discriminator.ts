@@ -3,6 +3,7 @@
 // reference's does: stage k runs the first k+1 growing blocks, then a last fixed block.
 import * as tf from '@tensorflow/tfjs';
 import { avgPool2, conv2d, conv2dSpecs, linearSpecs } from '../nn/layers';
+import { addActivations } from '../nn/lean-ops';
 import type { ParamSpec, ParamStore } from '../nn/params';
 import { normalizedWeight, powerIterate, spectralNormSpecs } from '../nn/spectral-norm';
 import type { GanConfig } from './config';
@@ -78,15 +79,16 @@ function block(p: ParamStore, config: GanConfig, b: BlockPlan, x: tf.Tensor4D): 
     sc = conv(p, config, `${b.name}.sc`, x);
     if (b.downsample) sc = avgPool2(sc);
   }
-  return tf.add(h, sc) as tf.Tensor4D;
+  return addActivations(h, sc);
 }
 
 /** D(x) for images at the resolution of `stage`: [n, 1] scores. */
 export function discriminate(p: ParamStore, config: GanConfig, stage: number, x: tf.Tensor4D): tf.Tensor2D {
   const { growing, last } = blocks(config);
   let h = x;
-  for (const b of growing.slice(0, stage + 1)) h = block(p, config, b, h);
-  h = tf.relu(block(p, config, last, h));
+  // A scope per block: its intermediate maps go when it returns (see nn/layers.ts).
+  for (const b of growing.slice(0, stage + 1)) h = tf.tidy(() => block(p, config, b, h));
+  h = tf.relu(tf.tidy(() => block(p, config, last, h)));
   const pooled = tf.sum(h, [1, 2]) as tf.Tensor2D;
   return tf.matMul(pooled, weight(p, config, 'd.out') as tf.Tensor2D) as tf.Tensor2D;
 }

@@ -17,6 +17,7 @@ import {
   upsampleNearest,
   type ForwardContext,
 } from '../nn/layers';
+import { addActivations } from '../nn/lean-ops';
 import type { ParamSpec, ParamStore } from '../nn/params';
 import type { GanConfig } from './config';
 
@@ -118,7 +119,7 @@ function cell(
     } else {
       ft = a.up === 'bilinear' ? upsampleBilinear(ft, scale) : upsampleNearest(ft, scale);
     }
-    h = tf.add(h, conv2d(p, `${n}.skip${i}`, ft)) as tf.Tensor4D;
+    h = addActivations(h, conv2d(p, `${n}.skip${i}`, ft));
   });
   // The reference returns `h_skip_out = h` and then adds the skip-ins to `h` in place, so the
   // tensor later cells receive already holds them.
@@ -133,7 +134,7 @@ function cell(
         : a.up === 'bilinear'
           ? upsampleBilinear(x, 2)
           : upsampleNearest(x, 2);
-    out = tf.add(out, conv2d(p, `${n}.sc`, up)) as tf.Tensor4D;
+    out = addActivations(out, conv2d(p, `${n}.sc`, up));
   }
   return { skipOut, out };
 }
@@ -154,7 +155,8 @@ export function generate(
   let h = tf.reshape(linear(p, 'g.l1', z), [z.shape[0], B, B, config.gfDim]) as tf.Tensor4D;
   const skips: tf.Tensor4D[] = [];
   cells.forEach((a, s) => {
-    const r = cell(p, s, a, h, skips, ctx, config.skipOut ?? 'with-skip-ins');
+    // A scope per cell: its intermediate sums and maps go when it returns (see nn/layers.ts).
+    const r = tf.tidy(() => cell(p, s, a, h, skips, ctx, config.skipOut ?? 'with-skip-ins'));
     skips.push(r.skipOut);
     h = r.out;
   });

@@ -3,6 +3,7 @@
 // reset detection) and derived-architecture training (fixed architecture, linear LR decay, EMA of
 // G's weights). All randomness comes from seeded generators that are saved in checkpoints.
 import * as tf from '@tensorflow/tfjs';
+import { leanVariableGrads } from '../nn/lean-grads';
 import { parseArch, vectorLength } from '../arch/encoding';
 import { loadModel, saveModel, type ModelParts } from '../checkpoint/model';
 import { TRAIN_DEFAULTS } from '../defaults';
@@ -219,7 +220,7 @@ export class GanTrainer {
   ): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
     const perForward = (this.train.snIterations ?? 'per-forward') === 'per-forward';
     refreshSpectralNorm(this.D, this.gan, this.stage);
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = leanVariableGrads(() => {
       const realScore = discriminate(this.D, this.gan, this.stage, real);
       // torch's spectral_norm iterates once per training-mode forward: the fake pass sees u, v
       // after a second iteration. (σ reads u, v into fresh tensors, so the real pass's gradient
@@ -279,7 +280,7 @@ export class GanTrainer {
     const ctx = trainingContext();
     const gLoss = tf.tidy(() => {
       const z = this.latent(this.train.genBatchSize);
-      const { value, grads } = tf.variableGrads(() => {
+      const { value, grads } = leanVariableGrads(() => {
         const img = generate(this.G, this.gan, arch, z, ctx);
         ctx.updates.forEach((u) => tf.keep(u.value));
         return tf.neg(tf.mean(discriminate(this.D, this.gan, this.stage, img))) as tf.Scalar;

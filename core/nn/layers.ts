@@ -1,5 +1,6 @@
 // Layer functions over a ParamStore, NHWC. Each has a matching `*Specs` that declares its weights.
 import * as tf from '@tensorflow/tfjs';
+import { avgPool2Lean } from './lean-ops';
 import { biasAdd, fusedBatchNormTrain, matMul2d, resizeBilinearHalfPixel } from './native-ops';
 import type { ParamSpec, ParamStore } from './params';
 
@@ -46,9 +47,13 @@ export function conv2dSpecs(
   ];
 }
 
+// The tidy scopes in layers free what the backward pass does not need (the convolution's output
+// before its bias, intermediate sums) when the layer returns instead of when the whole forward pass
+// does: under a gradient tape, what a gradient needs is kept by the tape's own saved copies.
+
 export function conv2d(p: ParamStore, name: string, x: tf.Tensor4D, weight?: tf.Tensor): tf.Tensor4D {
   const w = (weight ?? p.get(`${name}.w`)) as tf.Tensor4D;
-  return biasAdd(tf.conv2d(x, w, 1, 'same'), p.get(`${name}.b`));
+  return tf.tidy(() => biasAdd(tf.conv2d(x, w, 1, 'same'), p.get(`${name}.b`)));
 }
 
 /** Stride-2, kernel-2 transposed convolution (doubles the resolution). Weight [2, 2, cout, cin]. */
@@ -64,8 +69,9 @@ export function deconvSpecs(name: string, cin: number, cout: number): ParamSpec[
 export function deconv2x(p: ParamStore, name: string, x: tf.Tensor4D): tf.Tensor4D {
   const w = p.get(`${name}.w`) as tf.Tensor4D;
   const [n, h, wd] = x.shape;
-  const out = tf.conv2dTranspose(x, w, [n, h * 2, wd * 2, w.shape[2]], 2, 'valid');
-  return biasAdd(out, p.get(`${name}.b`));
+  return tf.tidy(() =>
+    biasAdd(tf.conv2dTranspose(x, w, [n, h * 2, wd * 2, w.shape[2]], 2, 'valid'), p.get(`${name}.b`)),
+  );
 }
 
 export function linearSpecs(name: string, cin: number, cout: number, bias = true): ParamSpec[] {
@@ -171,18 +177,16 @@ function sliceAxis(x: tf.Tensor4D, axis: 1 | 2, begin: number, size: number): tf
   return tf.slice(x, b, s);
 }
 
-/** Nearest-neighbour upsampling by an integer factor (PyTorch 'nearest': source index floor(i/f)). */
+/**
+ * Nearest-neighbour upsampling by an integer factor (PyTorch 'nearest': source index floor(i/f)),
+ * TensorFlow's ResizeNearestNeighbor without corner alignment or half-pixel centres, which is that
+ * same rule. Its gradient saves only the small input; the former stack-and-reshape form saved the
+ * stacked copies (up to 2× the output) until the backward pass.
+ */
 export function upsampleNearest(x: tf.Tensor4D, factor: number): tf.Tensor4D {
-  return repeatAxis(repeatAxis(x, 1, factor), 2, factor);
-}
-
-// Stack-and-reshape instead of tf.tile: tile has no gradient above rank 4.
-function repeatAxis(x: tf.Tensor4D, axis: 1 | 2, f: number): tf.Tensor4D {
-  const shape = [...x.shape] as [number, number, number, number];
-  shape[axis] *= f;
-  return tf.reshape(tf.stack(new Array(f).fill(x), axis + 1), shape);
+  return tf.image.resizeNearestNeighbor(x, [x.shape[1] * factor, x.shape[2] * factor], false, false);
 }
 
 export function avgPool2(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.avgPool(x, 2, 2, 'valid');
+  return avgPool2Lean(x);
 }
