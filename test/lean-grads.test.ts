@@ -100,11 +100,13 @@ describe('memory-lean backward pass @purejs', function () {
     const tidy = e.tidy;
     const peak = (lean: boolean): number => {
       setLeanGrads(lean);
+      // Relative to what is alive already (other suites' models, caches).
+      const base = tf.memory().numTensors;
       let max = 0;
       // Every gradient function runs in its own tidy: sample the live tensor count there.
       e.tidy = (...a: unknown[]) => {
         const r = tidy.apply(tf.engine(), a);
-        max = Math.max(max, tf.memory().numTensors);
+        max = Math.max(max, tf.memory().numTensors - base);
         return r;
       };
       try {
