@@ -68,7 +68,8 @@ function unionLength(xs: Interval[]): number {
 }
 
 async function main() {
-  const file = process.argv[2] ?? path.join(projectRoot(), 'pipelines', 'demo-mnist.yaml');
+  // Absolute before the chdir into the scratch folder below.
+  const file = path.resolve(process.argv[2] ?? path.join(projectRoot(), 'pipelines', 'demo-mnist.yaml'));
   const backend = await selectBackend('auto', () => undefined);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-demo-'));
   process.chdir(work);
