@@ -189,6 +189,8 @@ type ControllerResult = Awaited<ReturnType<Activities['searchTrainController']>>
 class SearchRun {
   state: SearchState;
   private phaseNow: SearchProgress['phase'] = 'init';
+  /** Waiting at a pause point. A pause requested mid-step lets that step finish first. */
+  private holding = false;
   private stopping = false;
   private lastRewards: number[] = [];
   private readonly heavy;
@@ -227,7 +229,8 @@ class SearchRun {
       iteration: s.iteration,
       maxIterations: this.p.maxIterations,
       stage: s.stage,
-      phase: s.paused && this.phaseNow !== 'done' ? 'paused' : this.phaseNow,
+      // 'paused' only once nothing runs; until then the step in flight is the phase (and paused: true).
+      phase: this.holding && this.phaseNow !== 'done' ? 'paused' : this.phaseNow,
       lastRewards: this.lastRewards,
       best: s.best,
       resets: s.resets,
@@ -276,7 +279,9 @@ class SearchRun {
 
   /** Pause point between steps: waits while paused; false when a stop was requested. */
   async gate(): Promise<boolean> {
+    this.holding = this.state.paused && !this.stopping;
     await condition(() => !this.state.paused || this.stopping);
+    this.holding = false;
     return !this.stopping;
   }
 
