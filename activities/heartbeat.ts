@@ -57,6 +57,10 @@ export function activityHooks(): Hooks {
         last = now;
       }
     },
+    keepAlive() {
+      ctx.heartbeat(latest);
+      last = Date.now();
+    },
     // Yield to the event loop so heartbeats and cancellation are delivered between tensor steps,
     // then stop at this step boundary if the attempt was cancelled: the workflow was cancelled or
     // terminated (NOT_FOUND), the server gave the attempt up after a missed heartbeat and retried

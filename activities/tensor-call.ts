@@ -13,6 +13,7 @@ import { NumericalFault } from '../services/numerical-fault';
 import type { Hooks } from '../services/search/context';
 import { runTensorOp, type OpArgs, type OpResult, type TensorOp } from '../services/tensor-ops';
 import type { HostMessage, HostRequest, SerializedError } from '../runtime/tensor-host';
+import { CoreSlots, holdCores, INTRA_OP_ENV, threadsFor } from './cpu-threads';
 
 export const TENSOR_HOST_ENV = 'AUTOGAN_TENSOR_HOST';
 
@@ -51,9 +52,14 @@ class TensorHost {
   readonly ready: Promise<void>;
   dead = false;
 
-  constructor() {
+  /** @param threads TensorFlow's intra-op threads in this host (undefined: TensorFlow's default or the user's setting). */
+  constructor(readonly threads?: number) {
     const entry = path.join(__dirname, '..', 'runtime', 'tensor-host.js');
-    this.child = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    this.child = fork(entry, [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [],
+      ...(threads ? { env: { ...process.env, [INTRA_OP_ENV]: String(threads) } } : {}),
+    });
     this.hold(false);
     this.ready = new Promise((resolve, reject) => {
       this.onMessage = (m) => m.type === 'ready' && resolve();
@@ -119,6 +125,38 @@ class TensorHost {
 
 const idle: TensorHost[] = [];
 let lastBackend: string | undefined;
+let slots: CoreSlots | undefined;
+
+/**
+ * A CPU worker's plan (activities/cpu-threads.ts): each call gets TensorFlow threads by the size of
+ * its networks and holds that many of `cores` while it runs. With TF_NUM_INTRAOP_THREADS set, every
+ * host uses it and holds as many cores. Returns a description for the worker's start line.
+ */
+export function planCpuThreads(cores: number): string {
+  slots = new CoreSlots(Math.max(1, cores));
+  const fixed = userThreads();
+  return fixed
+    ? `${fixed} TensorFlow thread${fixed === 1 ? '' : 's'} per training (${INTRA_OP_ENV})`
+    : 'TensorFlow threads per training by network size (1 for small ones)';
+}
+
+function userThreads(): number | undefined {
+  const v = Number(process.env[INTRA_OP_ENV]);
+  return Number.isInteger(v) && v > 0 ? v : undefined;
+}
+
+/** A kept host with this thread count; idle hosts with another count are ended (they would sit on memory). */
+function takeHost(threads: number | undefined): TensorHost {
+  let found: TensorHost | undefined;
+  for (let i = idle.length - 1; i >= 0; i--) {
+    const h = idle[i]!;
+    if (h.dead) idle.splice(i, 1);
+    else if (!found && h.threads === threads) found = idle.splice(i, 1)[0];
+  }
+  if (found) return found;
+  for (const h of idle.splice(0)) h.child.kill('SIGTERM');
+  return new TensorHost(threads);
+}
 
 /**
  * The tensor backend the work runs on. With hosts, this process never initializes one itself (on a
@@ -137,16 +175,21 @@ export async function tensorCall<K extends TensorOp>(
   backend: Backend,
 ): Promise<OpResult<K>> {
   if (tensorHostMode() === 'inline') return runTensorOp(op, hooks, args);
-  let host = idle.pop();
-  while (host?.dead) host = idle.pop();
-  host ??= new TensorHost();
-  host.hold(true);
+  const fixed = userThreads();
+  const threads = slots ? (fixed ?? threadsFor((args as unknown[])[0], slots.total)) : undefined;
+  const release = slots && threads ? await holdCores(slots, threads, hooks) : undefined;
   try {
-    await host.ready;
-    return await host.call<OpResult<K>>(op, args as unknown[], hooks, backend);
+    const host = takeHost(fixed ? undefined : threads);
+    host.hold(true);
+    try {
+      await host.ready;
+      return await host.call<OpResult<K>>(op, args as unknown[], hooks, backend);
+    } finally {
+      host.hold(false);
+      if (!host.dead) idle.push(host);
+    }
   } finally {
-    host.hold(false);
-    if (!host.dead) idle.push(host);
+    release?.();
   }
 }
 

@@ -9,6 +9,8 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import * as activities from '../activities';
+import { CORES_PER_CPU_TRAINING } from '../activities/cpu-threads';
+import { planCpuThreads } from '../activities/tensor-call';
 import { selectBackend, type BackendInfo, type BackendPreference } from '../core/backend';
 import { tlsOptions, type TemporalTarget } from './connection';
 
@@ -89,23 +91,21 @@ export interface WorkerOptions {
   log?: (line: string) => void;
 }
 
-/** CPU cores one training activity keeps busy: TensorFlow's intra-op pool spreads each kernel over all cores, so two trainings on a small machine only slow each other down. */
-export const CORES_PER_CPU_TRAINING = 8;
-
 /**
  * How many training/evaluation activities a worker runs at once: one per device on a GPU (two
- * trainings on one GPU compete for its memory and SMs), one per CORES_PER_CPU_TRAINING cores on CPU
- * (at least one).
+ * trainings on one GPU compete for its memory and SMs); one per core on CPU, where each call then
+ * holds the cores its TensorFlow threads use (activities/cpu-threads.ts: one for a small network,
+ * up to CORES_PER_CPU_TRAINING for a large one), so large trainings never share cores either.
  */
 export function tensorConcurrency(
   backend: Pick<BackendInfo, 'device'>,
   cores = os.availableParallelism(),
 ): { count: number; why: string } {
   if (backend.device === 'gpu') return { count: 1, why: 'one training per GPU; --concurrency overrides' };
-  const count = Math.max(1, Math.floor(cores / CORES_PER_CPU_TRAINING));
+  const count = Math.max(1, cores);
   return {
     count,
-    why: `sized from ${cores} CPU core${cores === 1 ? '' : 's'}, one training per ${CORES_PER_CPU_TRAINING}; --concurrency overrides`,
+    why: `sized from ${cores} CPU core${cores === 1 ? '' : 's'}: a small training holds one core, a large one up to ${CORES_PER_CPU_TRAINING}; --concurrency overrides`,
   };
 }
 
@@ -120,6 +120,8 @@ export async function createWorker(opts: WorkerOptions): Promise<StartedWorker> 
   installRuntime();
   const backend = await selectBackend(opts.backend ?? 'auto', log);
   const sized = opts.maxConcurrentActivities === 'tensor' ? tensorConcurrency(backend) : undefined;
+  // On CPU, tensor hosts get TensorFlow threads by the size of their work and hold that many cores.
+  const threads = backend.device === 'cpu' ? planCpuThreads(os.availableParallelism()) : undefined;
   const concurrency = sized?.count ?? (opts.maxConcurrentActivities as number | undefined) ?? 1;
   const worker = await Worker.create({
     connection: opts.connection,
@@ -129,7 +131,7 @@ export async function createWorker(opts: WorkerOptions): Promise<StartedWorker> 
     activities,
     maxConcurrentActivityTaskExecutions: concurrency,
   });
-  const description = `worker on queue "${opts.taskQueue}" (namespace ${opts.namespace}): backend ${backend.package} [${backend.backend}/${backend.device}], ${concurrency} concurrent activit${concurrency === 1 ? 'y' : 'ies'}${sized ? ` (${sized.why})` : ''}, host ${os.hostname()}, pid ${process.pid}`;
+  const description = `worker on queue "${opts.taskQueue}" (namespace ${opts.namespace}): backend ${backend.package} [${backend.backend}/${backend.device}], ${concurrency} concurrent activit${concurrency === 1 ? 'y' : 'ies'}${sized ? ` (${sized.why})` : ''}${threads ? `, ${threads}` : ''}, host ${os.hostname()}, pid ${process.pid}`;
   log(`[autogan] ${description}`);
   return { worker, backend, description };
 }

@@ -23,6 +23,8 @@ export interface Hooks {
   };
   /** Lets the event loop run (heartbeats) between steps. */
   breathe(): Promise<void>;
+  /** Tells the server the activity is alive while it waits to start (no progress to report yet). */
+  keepAlive?(): void;
 }
 
 export const noHooks: Hooks = {
