@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectRoot } from '../core/paths';
+import { INTRA_OP_ENV, threadsFor } from '../activities/cpu-threads';
 import { COMPARE_CASES, type CompareCase } from './compare-cases';
 
 interface Args {
@@ -47,6 +48,16 @@ function parseArgs(argv: string[]): Args {
     throw new Error('--reps must be a positive integer');
   const cases = names.length ? COMPARE_CASES.filter((c) => names.includes(c.name)) : COMPARE_CASES;
   return { cases: cases.map((c) => ({ ...c, ...(reps ? { reps } : {}) })), torch, device };
+}
+
+function caseThreads(c: CompareCase, cores: number): number {
+  return threadsFor(
+    {
+      gan: { gfDim: c.gfDim, dfDim: c.dfDim, bottomWidth: c.bottomWidth, cells: c.cells },
+      train: { genBatchSize: c.gBatch, disBatchSize: c.dBatch },
+    },
+    cores,
+  );
 }
 
 function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
@@ -85,8 +96,12 @@ function main() {
   for (const c of args.cases) {
     console.error(`[bench:compare] ${c.name}: ours …`);
     // On a GPU the native GPU package is required, never a silent fallback to the CPU one.
-    const oursEnv =
-      args.device === 'gpu' ? { ...process.env, AUTOGAN_BACKEND: 'tensorflow-gpu' } : process.env;
+    // On CPU, the TensorFlow threads a worker's tensor host would get for this case (one for the
+    // demo's small networks, activities/cpu-threads.ts) unless TF_NUM_INTRAOP_THREADS is set.
+    const oursEnv: NodeJS.ProcessEnv =
+      args.device === 'gpu'
+        ? { ...process.env, AUTOGAN_BACKEND: 'tensorflow-gpu' }
+        : { ...process.env, [INTRA_OP_ENV]: process.env[INTRA_OP_ENV] ?? String(caseThreads(c, threads)) };
     const ours = runJson(
       process.execPath,
       [path.join(__dirname, 'compare-ours.js'), JSON.stringify({ ...c, requireGpu: args.device === 'gpu' })],
@@ -116,7 +131,10 @@ function main() {
       case: c.name,
       description: c.description,
       config: c,
-      ours: summarize(ours),
+      ours: {
+        ...summarize(ours),
+        ...(oursEnv[INTRA_OP_ENV] ? { tfThreads: Number(oursEnv[INTRA_OP_ENV]) } : {}),
+      },
       pytorch: pytorch ? { ...summarize(pytorch), imagesPerSecond: pyImages && +pyImages.toFixed(2) } : null,
       ratio: { d: ratio('dMedian'), g: ratio('gMedian'), peakRss: ratio('peakRssBytes') },
       gemmShare:

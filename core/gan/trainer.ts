@@ -12,9 +12,24 @@ import { applyUpdates, BN_MOMENTUM, evalContext, trainingContext } from '../nn/l
 import { ParamStore } from '../nn/params';
 import { Rng, type RngState } from '../rng';
 import type { GanConfig } from './config';
-import { discriminate, discriminatorSpecs, refreshSpectralNorm } from './discriminator';
+import {
+  canStackPair,
+  discriminate,
+  discriminatePair,
+  discriminatorSpecs,
+  refreshSpectralNorm,
+} from './discriminator';
 import { generate, generatorSpecs } from './generator';
 import { ResetDetector, DEFAULT_RESET, type ResetConfig, type ResetState } from './reset-detector';
+
+// The D step's real and fake batches in one stacked pass where the backend allows (see
+// discriminatePair); off: two passes, as the reference runs them. For tests and benchmarks.
+let stackedPair = process.env.AUTOGAN_STACKED_D !== '0';
+
+/** Turns the stacked real+fake D pass on or off (tests, benchmarks). */
+export function setStackedDiscriminator(on: boolean): void {
+  stackedPair = on;
+}
 
 export interface TrainConfig {
   /** G's Adam learning rate. @default 2e-4 */
@@ -219,6 +234,18 @@ export class GanTrainer {
     fake: tf.Tensor4D,
   ): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
     const perForward = (this.train.snIterations ?? 'per-forward') === 'per-forward';
+    if (stackedPair && canStackPair(this.gan)) {
+      // One pass over [real; fake] with each half's own σ (see discriminatePair).
+      const { value, grads } = leanVariableGrads(() => {
+        const scores = discriminatePair(this.D, this.gan, this.stage, real, fake, perForward ? 2 : 1);
+        const [realScore, fakeScore] = tf.split(scores, [real.shape[0], fake.shape[0]]);
+        return tf.add(
+          tf.mean(tf.relu(tf.sub(1, realScore!))),
+          tf.mean(tf.relu(tf.add(1, fakeScore!))),
+        ) as tf.Scalar;
+      }, this.D.trainable());
+      return { loss: value, grads: named(grads) };
+    }
     refreshSpectralNorm(this.D, this.gan, this.stage);
     const { value, grads } = leanVariableGrads(() => {
       const realScore = discriminate(this.D, this.gan, this.stage, real);

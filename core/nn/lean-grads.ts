@@ -15,6 +15,7 @@
 // callers fall back to tf.variableGrads otherwise (also inside another gradient computation, where
 // the tape must stay intact for higher-order gradients).
 import * as tf from '@tensorflow/tfjs';
+import { alias } from './lean-ops';
 
 interface TapeNode {
   id: number;
@@ -131,7 +132,7 @@ export function leanVariableGrads(
           if (!fn) throw new Error(`Cannot backprop through input ${name} of ${node.kernelName}`);
           let dx = e.tidy('grad', fn);
           // A gradient function may pass dy through as is; the output gradients are disposed below.
-          if (dys.includes(dx)) dx = tf.clone(dx);
+          if (dys.includes(dx)) dx = alias(dx);
           if (dx.dtype !== 'float32' || dx.shape.join() !== x.shape.join())
             throw new Error(
               `gradient of ${node.kernelName} input ${name} is ${dx.dtype} [${dx.shape}], expected float32 [${x.shape}]`,

@@ -18,6 +18,7 @@
 // Every other backend keeps the portable code path in layers.ts / spectral-norm.ts; these
 // functions return undefined there so callers fall back.
 import * as tf from '@tensorflow/tfjs';
+import { alias, installLeanSaves } from './lean-ops';
 
 const RELU_GRAD = 'AutoganNativeReluGrad';
 const MATMUL = 'AutoganNativeMatMul';
@@ -59,6 +60,7 @@ type OpAttr = (name: string, dtype: tf.DataType) => unknown;
 export function installNativeOps(opAttr: OpAttr): void {
   if (installed) return;
   installed = true;
+  installLeanSaves(nativeOpsActive);
   const T = opAttr('T', 'float32');
   const U = opAttr('U', 'float32');
   const bool = (b: Binding, name: string, value: boolean) => ({ name, type: b.TF_ATTR_BOOL, value });
@@ -174,7 +176,7 @@ export function installNativeOps(opAttr: OpAttr): void {
     gradFunc: (dy) => {
       const g = Array.isArray(dy) ? dy[0] : dy;
       return {
-        x: () => tf.clone(g), // Identity: no copy on tfjs-node
+        x: () => alias(g),
         bias: () => tf.engine().runKernel(BIAS_ADD_GRAD, { dy: g }) as tf.Tensor,
       };
     },

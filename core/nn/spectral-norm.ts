@@ -50,6 +50,81 @@ export function setSpectralNormOnHost(enabled: boolean): void {
   onHost = enabled;
 }
 
+/** Whether σ is kept on the host (CPU backends): what `sigmaState` and `scaleRowsBySigma` need. */
+export function spectralNormOnHost(): boolean {
+  return onHost;
+}
+
+/** σ and the vectors it was computed with, as they stand now (host form only). */
+export interface SigmaState {
+  sigma: number;
+  u: Float32Array;
+  v: Float32Array;
+}
+
+/** The layer's σ, u and v now: a snapshot a later power iteration does not change. */
+export function sigmaState(p: ParamStore, name: string): SigmaState {
+  if (!onHost) throw new Error('sigmaState: spectral norm runs as tensor ops on this backend');
+  return hostState(p, name);
+}
+
+/**
+ * y · (1/σ_g) for each group g of rows (leading-axis entries), where y = op(x, W) is linear in the
+ * raw weight W and σ_g = u_gᵀ W v_g was taken with group g's vectors: the same values as op(x, W/σ_g)
+ * per group, from one op over all groups. This is how one discriminator pass serves the real and
+ * the fake batch although torch's spectral norm gives them different σ (a power iteration between
+ * its two forward passes). The gradient is the one of W/σ_g: dy = dz/σ_g, and through σ_g,
+ * dW += −⟨dz_g, y_g⟩/σ_g² · u_g v_gᵀ (u, v constant, as in torch).
+ */
+export function scaleRowsBySigma(
+  y: tf.Tensor,
+  w: tf.Tensor,
+  groups: Array<{ rows: number; state: SigmaState }>,
+): tf.Tensor {
+  const n = y.shape[0];
+  if (groups.reduce((a, g) => a + g.rows, 0) !== n)
+    throw new Error(`scaleRowsBySigma: groups cover ${groups.map((g) => g.rows).join('+')} rows of ${n}`);
+  const per = new Float32Array(n);
+  let at = 0;
+  for (const g of groups) per.fill(1 / g.state.sigma, at, (at += g.rows));
+  const f = tf.customGrad((yIn, wIn, save) => {
+    const scale = tf.tensor(per, [n, ...y.shape.slice(1).map(() => 1)]);
+    (save as tf.GradSaveFunc)([yIn as tf.Tensor, scale]);
+    return {
+      value: tf.mul(yIn as tf.Tensor, scale),
+      gradFunc: (dz, saved) => {
+        const g = Array.isArray(dz) ? dz[0] : dz;
+        const [ySaved, scaleSaved] = saved;
+        // ⟨dz, y⟩ per row on the host, then per group: a few numbers, not a tensor op per group.
+        const rowDots = tf.tidy(() =>
+          tf.sum(
+            tf.mul(g, ySaved),
+            y.shape.slice(1).map((_, i) => i + 1),
+          ),
+        );
+        const dots = rowDots.dataSync();
+        rowDots.dispose();
+        const wShape = (wIn as tf.Tensor).shape;
+        const dW = new Float32Array((wIn as tf.Tensor).size);
+        let row = 0;
+        for (const grp of groups) {
+          let dot = 0;
+          for (let i = 0; i < grp.rows; i++) dot += dots[row + i];
+          row += grp.rows;
+          const c = -dot / (grp.state.sigma * grp.state.sigma);
+          const { u, v } = grp.state;
+          for (let r = 0; r < v.length; r++) {
+            const cv = c * v[r];
+            for (let o = 0; o < u.length; o++) dW[r * u.length + o] += cv * u[o];
+          }
+        }
+        return [tf.mul(g, scaleSaved), tf.tensor(dW, wShape)];
+      },
+    };
+  });
+  return f(y, w);
+}
+
 /** One power iteration per call, updating the stored u and v (outside any gradient tape). */
 export function powerIterate(p: ParamStore, name: string, iterations = 1): void {
   if (onHost) return powerIterateOnHost(p, name, iterations);
