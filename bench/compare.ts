@@ -1,6 +1,6 @@
-// `npm run bench:compare [-- --case demo|search|derive] [--reps N]`: our training step against the
+// `npm run bench:compare [-- --case demo|search|derive] [--reps N] [--rounds N]`: our training step against the
 // same step in PyTorch on this machine, each case in a fresh process per side, run one after the
-// other under the same environment. Prints one JSON document: per case the seconds per D and G
+// other under the same environment (--rounds N: alternating N times, the median round reported). Prints one JSON document: per case the seconds per D and G
 // step on both sides (medians after warm-up), images/s, peak RSS, achieved GFLOP/s against the
 // measured GEMM rate, and ratio { d, g } = ours / PyTorch.
 //
@@ -20,6 +20,8 @@ interface Args {
   torch: boolean;
   /** cpu: tfjs-node against CPU torch; gpu: tfjs-node-gpu against CUDA torch. */
   device: 'cpu' | 'gpu';
+  /** Ours then PyTorch, this many times per case; the ratio is the median of the rounds' ratios. @default 1 */
+  rounds: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -27,10 +29,14 @@ function parseArgs(argv: string[]): Args {
   let reps: number | undefined;
   let torch = true;
   let device: Args['device'] = 'cpu';
+  let rounds = 1;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--case') names.push(...(argv[++i] ?? '').split(','));
-    else if (a === '--reps') reps = Number(argv[++i]);
+    else if (a === '--rounds') {
+      rounds = Number(argv[++i]);
+      if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error('--rounds must be a positive integer');
+    } else if (a === '--reps') reps = Number(argv[++i]);
     else if (a === '--no-torch') torch = false;
     else if (a === '--device') {
       const d = argv[++i];
@@ -38,7 +44,7 @@ function parseArgs(argv: string[]): Args {
       device = d;
     } else
       throw new Error(
-        `unknown argument ${a}: expected --case demo|search|derive, --reps N, --no-torch, --device cpu|gpu`,
+        `unknown argument ${a}: expected --case demo|search|derive, --reps N, --rounds N, --no-torch, --device cpu|gpu`,
       );
   }
   for (const n of names)
@@ -47,7 +53,7 @@ function parseArgs(argv: string[]): Args {
   if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1))
     throw new Error('--reps must be a positive integer');
   const cases = names.length ? COMPARE_CASES.filter((c) => names.includes(c.name)) : COMPARE_CASES;
-  return { cases: cases.map((c) => ({ ...c, ...(reps ? { reps } : {}) })), torch, device };
+  return { cases: cases.map((c) => ({ ...c, ...(reps ? { reps } : {}) })), torch, device, rounds };
 }
 
 function caseThreads(c: CompareCase, cores: number): number {
@@ -94,7 +100,6 @@ function main() {
   const threads = os.cpus().length;
   const results = [];
   for (const c of args.cases) {
-    console.error(`[bench:compare] ${c.name}: ours …`);
     // On a GPU the native GPU package is required, never a silent fallback to the CPU one.
     // On CPU, the TensorFlow threads a worker's tensor host would get for this case (one for the
     // demo's small networks, activities/cpu-threads.ts) unless TF_NUM_INTRAOP_THREADS is set.
@@ -102,20 +107,46 @@ function main() {
       args.device === 'gpu'
         ? { ...process.env, AUTOGAN_BACKEND: 'tensorflow-gpu' }
         : { ...process.env, [INTRA_OP_ENV]: process.env[INTRA_OP_ENV] ?? String(caseThreads(c, threads)) };
-    const ours = runJson(
-      process.execPath,
-      [path.join(__dirname, 'compare-ours.js'), JSON.stringify({ ...c, requireGpu: args.device === 'gpu' })],
-      oursEnv,
-    );
-    let pytorch: Record<string, unknown> | undefined;
-    if (torch.ok) {
-      console.error(`[bench:compare] ${c.name}: PyTorch …`);
-      pytorch = runJson(python, [
-        path.join(projectRoot(), 'bench', 'torch', 'gan_step.py'),
-        '--json',
-        JSON.stringify({ ...c, threads, device: args.device === 'gpu' ? 'cuda' : 'cpu' }),
-      ]);
+    // Rounds alternate the two sides, so a slow phase of a shared machine hits both: each round's
+    // ratio compares runs made minutes apart at most, and the median round is reported.
+    const runs: Array<{ ours: Record<string, unknown>; pytorch?: Record<string, unknown> }> = [];
+    for (let r = 0; r < args.rounds; r++) {
+      const tag = args.rounds > 1 ? ` (round ${r + 1} of ${args.rounds})` : '';
+      console.error(`[bench:compare] ${c.name}: ours …${tag}`);
+      const ours = runJson(
+        process.execPath,
+        [
+          path.join(__dirname, 'compare-ours.js'),
+          JSON.stringify({ ...c, requireGpu: args.device === 'gpu' }),
+        ],
+        oursEnv,
+      );
+      let pytorch: Record<string, unknown> | undefined;
+      if (torch.ok) {
+        console.error(`[bench:compare] ${c.name}: PyTorch …${tag}`);
+        pytorch = runJson(python, [
+          path.join(projectRoot(), 'bench', 'torch', 'gan_step.py'),
+          '--json',
+          JSON.stringify({ ...c, threads, device: args.device === 'gpu' ? 'cuda' : 'cpu' }),
+        ]);
+      }
+      runs.push({ ours, ...(pytorch ? { pytorch } : {}) });
     }
+    const roundRatio = (x: (typeof runs)[number]) => {
+      const a = x.ours.dMedian as number | undefined;
+      const b = x.pytorch?.dMedian as number | undefined;
+      const ag = x.ours.gMedian as number | undefined;
+      const bg = x.pytorch?.gMedian as number | undefined;
+      return typeof a === 'number' &&
+        typeof b === 'number' &&
+        typeof ag === 'number' &&
+        typeof bg === 'number'
+        ? (a / b + ag / bg) / 2
+        : Infinity;
+    };
+    // The round with the median ratio stands for the case (its own numbers, not a mix of rounds).
+    const ranked = [...runs].sort((x, y) => roundRatio(x) - roundRatio(y));
+    const { ours, pytorch } = ranked[Math.floor((ranked.length - 1) / 2)]!;
     const num = (o: Record<string, unknown> | undefined, k: string) =>
       o && typeof o[k] === 'number' ? (o[k] as number) : undefined;
     const ratio = (k: string) => {
@@ -137,6 +168,24 @@ function main() {
       },
       pytorch: pytorch ? { ...summarize(pytorch), imagesPerSecond: pyImages && +pyImages.toFixed(2) } : null,
       ratio: { d: ratio('dMedian'), g: ratio('gMedian'), peakRss: ratio('peakRssBytes') },
+      ...(args.rounds > 1
+        ? {
+            rounds: runs.map((x) => ({
+              ours: { d: x.ours.dMedian ?? null, g: x.ours.gMedian ?? null },
+              pytorch: { d: x.pytorch?.dMedian ?? null, g: x.pytorch?.gMedian ?? null },
+              ratio: {
+                d:
+                  typeof x.ours.dMedian === 'number' && typeof x.pytorch?.dMedian === 'number'
+                    ? +((x.ours.dMedian as number) / (x.pytorch.dMedian as number)).toFixed(3)
+                    : null,
+                g:
+                  typeof x.ours.gMedian === 'number' && typeof x.pytorch?.gMedian === 'number'
+                    ? +((x.ours.gMedian as number) / (x.pytorch.gMedian as number)).toFixed(3)
+                    : null,
+              },
+            })),
+          }
+        : {}),
       gemmShare:
         num(ours, 'gemmGflops') !== undefined
           ? {
