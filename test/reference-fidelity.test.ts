@@ -24,6 +24,7 @@ import { applyUpdates, evalContext, trainingContext } from '../core/nn/layers';
 import { ParamStore } from '../core/nn/params';
 import { readNpz, type NpyArray } from '../core/metrics/npz';
 import { projectRoot } from '../core/paths';
+import { relErr } from './helpers/relative-error';
 
 const DIR = path.join(projectRoot(), 'test', 'fixtures', 'reference');
 const TOL = 1e-5;
@@ -59,17 +60,6 @@ function nhwc(a: NpyArray): Float64Array {
 function nhwcTensor(a: NpyArray): tf.Tensor4D {
   const [n, c, h, w] = a.shape;
   return tf.tensor4d(Float32Array.from(nhwc(a)), [n, h, w, c]);
-}
-
-function relErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  assert.equal(ours.length, ref.length, 'sizes differ');
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (ours[i] - ref[i]) ** 2;
-    den += ref[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
 }
 
 function assertClose(ours: ArrayLike<number>, ref: ArrayLike<number>, what: string, tol = TOL): void {

@@ -6,20 +6,8 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { canStackPair } from '../core/gan/discriminator';
 import { GanTrainer, setStackedDiscriminator } from '../core/gan/trainer';
+import { relErr } from './helpers/relative-error';
 import { TINY_GAN, TINY_TRAIN } from './helpers/tiny-gan';
-
-function relErr(
-  a: Float32Array | Int32Array | Uint8Array,
-  b: Float32Array | Int32Array | Uint8Array,
-): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
 
 describe('stacked real+fake discriminator pass @purejs', () => {
   afterEach(() => setStackedDiscriminator(true));
