@@ -16,13 +16,13 @@ export function registerWorkerCommands(program: Command): void {
       .description('run a worker that executes pipeline workflows and step activities from one task queue')
       .option(
         '--kind <control|gpu>',
-        'control: workflows and light steps (queue autogan-control, 8 at once); gpu: training and evaluation (queue autogan-gpu; 1 at once per GPU, or per 8 CPU cores)',
+        'control: workflows and light steps (queue autogan-control, 8 at once); gpu: training and evaluation (queue autogan-gpu; 1 at once per GPU, or 1 per CPU core, each training holding the cores its TensorFlow threads use)',
         'gpu',
       )
       .option('--queue <name>', 'task queue (default: by --kind)')
       .option(
         '--concurrency <n>',
-        'activities run at once (default: by --kind; training: 1 per GPU, or 1 per 8 CPU cores)',
+        'activities run at once (default: by --kind; training: 1 per GPU, or 1 per CPU core)',
         (v) => Number(v),
       )
       .option(

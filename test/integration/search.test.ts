@@ -10,6 +10,7 @@ import { resolveTemporalBinary } from '../../server/temporal-binary';
 import { progressQuery, type SearchResult } from '../../workflows/search';
 import { tinySearch } from '../helpers/search-params';
 import { startTestServer, startWorkers, uniqueQueue } from '../helpers/temporal-env';
+import { tensorConcurrency } from '../../runtime/worker';
 
 const cli = path.join(__dirname, '..', '..', '..', 'bin', 'autogan.js');
 
@@ -274,7 +275,8 @@ describe('autogan-search workflow @integration', function () {
   it('`autogan worker --kind control|gpu` listens on the documented queue with the documented concurrency', async () => {
     for (const [kind, queue, n] of [
       ['control', 'autogan-control', '8 concurrent activities'],
-      ['gpu', 'autogan-gpu', '1 concurrent activity'],
+      // A CPU worker takes one activity per core (each training holds the cores its threads use).
+      ['gpu', 'autogan-gpu', `${tensorConcurrency({ device: 'cpu' }).count} concurrent activit`],
     ]) {
       const child = spawn(
         process.execPath,
