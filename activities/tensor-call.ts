@@ -132,8 +132,12 @@ let slots: CoreSlots | undefined;
  * its networks and holds that many of `cores` while it runs. With TF_NUM_INTRAOP_THREADS set, every
  * host uses it and holds as many cores. Returns a description for the worker's start line.
  */
-export function planCpuThreads(cores: number): string {
-  slots = new CoreSlots(Math.max(1, cores));
+export function planCpuThreads(cores: number): string;
+/** undefined: no plan (hosts start with TensorFlow's default threads and hold no cores). */
+export function planCpuThreads(cores: undefined): undefined;
+export function planCpuThreads(cores: number | undefined): string | undefined {
+  slots = cores === undefined ? undefined : new CoreSlots(Math.max(1, cores));
+  if (!slots) return undefined;
   const fixed = userThreads();
   return fixed
     ? `${fixed} TensorFlow thread${fixed === 1 ? '' : 's'} per training (${INTRA_OP_ENV})`

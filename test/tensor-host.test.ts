@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { retrainChunk, retrainInit } from '../activities/retrain';
-import { stopTensorHosts, TENSOR_HOST_ENV } from '../activities/tensor-call';
+import { planCpuThreads, stopTensorHosts, TENSOR_HOST_ENV } from '../activities/tensor-call';
 import { DEFAULT_RETRAIN } from '../pipeline/retrain-params';
 import type { RetrainParams } from '../services/retrain';
 
@@ -46,10 +46,13 @@ async function chunk(mode: 'inline' | 'process', p: RetrainParams) {
 
 describe('tensor host process @integration', function () {
   this.timeout(300_000);
-  const before = process.env[TENSOR_HOST_ENV];
+  const modeBefore = process.env[TENSOR_HOST_ENV];
+  // Hosts with TensorFlow's default threads, as this process has: a worker created by an earlier
+  // test may have planned one thread for small trainings, and 1 vs 2 threads round differently.
+  before(() => planCpuThreads(undefined));
   after(() => {
-    if (before === undefined) delete process.env[TENSOR_HOST_ENV];
-    else process.env[TENSOR_HOST_ENV] = before;
+    if (modeBefore === undefined) delete process.env[TENSOR_HOST_ENV];
+    else process.env[TENSOR_HOST_ENV] = modeBefore;
     stopTensorHosts();
   });
 
