@@ -137,9 +137,8 @@ export async function holdCores(
     throw err;
   }
   let given = false;
-  const want = Math.min(n, slots.total);
   return () => {
-    if (!given) slots.release(want);
+    if (!given) slots.release(n); // release caps n at all cores, as request did
     given = true;
   };
 }

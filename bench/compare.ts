@@ -66,6 +66,17 @@ function caseThreads(c: CompareCase, cores: number): number {
   );
 }
 
+/** ours[k] / pytorch[k] to 3 decimals, or null where either side has no number. */
+function ratioOf(
+  ours: Record<string, unknown>,
+  pytorch: Record<string, unknown> | undefined,
+  k: string,
+): number | null {
+  const a = ours[k];
+  const b = pytorch?.[k];
+  return typeof a === 'number' && typeof b === 'number' ? +(a / b).toFixed(3) : null;
+}
+
 function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
   const r = spawnSync(cmd, args, {
     encoding: 'utf8',
@@ -132,28 +143,16 @@ function main() {
       }
       runs.push({ ours, ...(pytorch ? { pytorch } : {}) });
     }
-    const roundRatio = (x: (typeof runs)[number]) => {
-      const a = x.ours.dMedian as number | undefined;
-      const b = x.pytorch?.dMedian as number | undefined;
-      const ag = x.ours.gMedian as number | undefined;
-      const bg = x.pytorch?.gMedian as number | undefined;
-      return typeof a === 'number' &&
-        typeof b === 'number' &&
-        typeof ag === 'number' &&
-        typeof bg === 'number'
-        ? (a / b + ag / bg) / 2
-        : Infinity;
-    };
+    const roundRatio = (x: (typeof runs)[number]) =>
+      ((ratioOf(x.ours, x.pytorch, 'dMedian') ?? Infinity) +
+        (ratioOf(x.ours, x.pytorch, 'gMedian') ?? Infinity)) /
+      2;
     // The round with the median ratio stands for the case (its own numbers, not a mix of rounds).
     const ranked = [...runs].sort((x, y) => roundRatio(x) - roundRatio(y));
     const { ours, pytorch } = ranked[Math.floor((ranked.length - 1) / 2)]!;
     const num = (o: Record<string, unknown> | undefined, k: string) =>
       o && typeof o[k] === 'number' ? (o[k] as number) : undefined;
-    const ratio = (k: string) => {
-      const a = num(ours, k);
-      const b = num(pytorch, k);
-      return a !== undefined && b !== undefined ? +(a / b).toFixed(3) : null;
-    };
+    const ratio = (k: string) => ratioOf(ours, pytorch, k);
     const pyImages =
       num(pytorch, 'dMedian') !== undefined
         ? c.gBatch / (num(pytorch, 'dMedian')! + num(pytorch, 'gMedian')!)
@@ -173,16 +172,7 @@ function main() {
             rounds: runs.map((x) => ({
               ours: { d: x.ours.dMedian ?? null, g: x.ours.gMedian ?? null },
               pytorch: { d: x.pytorch?.dMedian ?? null, g: x.pytorch?.gMedian ?? null },
-              ratio: {
-                d:
-                  typeof x.ours.dMedian === 'number' && typeof x.pytorch?.dMedian === 'number'
-                    ? +((x.ours.dMedian as number) / (x.pytorch.dMedian as number)).toFixed(3)
-                    : null,
-                g:
-                  typeof x.ours.gMedian === 'number' && typeof x.pytorch?.gMedian === 'number'
-                    ? +((x.ours.gMedian as number) / (x.pytorch.gMedian as number)).toFixed(3)
-                    : null,
-              },
+              ratio: { d: ratioOf(x.ours, x.pytorch, 'dMedian'), g: ratioOf(x.ours, x.pytorch, 'gMedian') },
             })),
           }
         : {}),

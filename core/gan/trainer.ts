@@ -234,26 +234,23 @@ export class GanTrainer {
     fake: tf.Tensor4D,
   ): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
     const perForward = (this.train.snIterations ?? 'per-forward') === 'per-forward';
-    if (stackedPair && canStackPair(this.gan)) {
-      // One pass over [real; fake] with each half's own σ (see discriminatePair).
-      const { value, grads } = leanVariableGrads(() => {
-        const scores = discriminatePair(this.D, this.gan, this.stage, real, fake, perForward ? 2 : 1);
-        const [realScore, fakeScore] = tf.split(scores, [real.shape[0], fake.shape[0]]);
-        return tf.add(
-          tf.mean(tf.relu(tf.sub(1, realScore!))),
-          tf.mean(tf.relu(tf.add(1, fakeScore!))),
-        ) as tf.Scalar;
-      }, this.D.trainable());
-      return { loss: value, grads: named(grads) };
-    }
-    refreshSpectralNorm(this.D, this.gan, this.stage);
+    const stacked = stackedPair && canStackPair(this.gan);
+    if (!stacked) refreshSpectralNorm(this.D, this.gan, this.stage);
     const { value, grads } = leanVariableGrads(() => {
-      const realScore = discriminate(this.D, this.gan, this.stage, real);
-      // torch's spectral_norm iterates once per training-mode forward: the fake pass sees u, v
-      // after a second iteration. (σ reads u, v into fresh tensors, so the real pass's gradient
-      // keeps the vectors it used.)
-      if (perForward) refreshSpectralNorm(this.D, this.gan, this.stage);
-      const fakeScore = discriminate(this.D, this.gan, this.stage, fake);
+      let realScore: tf.Tensor;
+      let fakeScore: tf.Tensor;
+      if (stacked) {
+        // One pass over [real; fake] with each half's own σ (see discriminatePair).
+        const scores = discriminatePair(this.D, this.gan, this.stage, real, fake, perForward ? 2 : 1);
+        [realScore, fakeScore] = tf.split(scores, [real.shape[0], fake.shape[0]]) as [tf.Tensor, tf.Tensor];
+      } else {
+        realScore = discriminate(this.D, this.gan, this.stage, real);
+        // torch's spectral_norm iterates once per training-mode forward: the fake pass sees u, v
+        // after a second iteration. (σ reads u, v into fresh tensors, so the real pass's gradient
+        // keeps the vectors it used.)
+        if (perForward) refreshSpectralNorm(this.D, this.gan, this.stage);
+        fakeScore = discriminate(this.D, this.gan, this.stage, fake);
+      }
       return tf.add(
         tf.mean(tf.relu(tf.sub(1, realScore))),
         tf.mean(tf.relu(tf.add(1, fakeScore))),
