@@ -14,6 +14,17 @@ export function registerServerCommands(program: Command): void {
     .option('--db <file>', 'SQLite database file', defaultDbFile())
     .option('--headless', 'no Web UI')
     .action(async (opts: { ip: string; port: number; uiPort?: number; db: string; headless?: boolean }) => {
+      // The stop handlers go in before anything is printed or spawned: a SIGTERM that arrives
+      // between the "listening" line and a later `process.once` would meet Node's default action
+      // and kill the wrapper without stopping its child (a CI run of the SIGTERM test failed that
+      // way). A stop asked for during start-up takes effect once the server listens.
+      const stopping: { requested: boolean; server?: { stop(): Promise<void> } } = { requested: false };
+      const stop = () => {
+        stopping.requested = true;
+        if (stopping.server) void stopping.server.stop().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
       const server = await startDevServer({
         ip: opts.ip,
         port: opts.port,
@@ -28,9 +39,8 @@ export function registerServerCommands(program: Command): void {
       console.log(`state: ${server.dbFile}`);
       if (server.uiUrl) console.log(`Web UI: ${server.uiUrl}`);
       console.log('Ctrl-C stops it; start it again with the same --db to keep every workflow.');
-      const stop = () => void server.stop().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      stopping.server = server;
+      if (stopping.requested) stop();
       // The server is the child: if it dies (killed, crashed, exited) while this wrapper runs, say
       // so, with how it ended and its last output, and exit non-zero instead of silently.
       const end = await server.exited;
