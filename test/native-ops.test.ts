@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { Adam } from '../core/nn/adam';
-import { batchNorm, conv2d, trainingContext, upsampleBilinear } from '../core/nn/layers';
+import { batchNorm, conv2d, instanceNorm, trainingContext, upsampleBilinear } from '../core/nn/layers';
 import { matMul2d, nativeOpsActive, setNativeOpsEnabled } from '../core/nn/native-ops';
 import { ParamStore } from '../core/nn/params';
 import { normalizedWeight, powerIterate, setSpectralNormOnHost } from '../core/nn/spectral-norm';
@@ -87,6 +87,48 @@ describe('native kernels and host-side arithmetic', function () {
       assert.ok(maxRel(t, portable[i]) < 2e-5, `${names[i]}: ${maxRel(t, portable[i])}`),
     );
     tf.dispose([x, weights, ...native, ...portable]);
+  });
+
+  it('instance norm with its gradient written out matches moments + autodiff', () => {
+    const rng = new Rng(8);
+    const x = tf.tensor4d(
+      Array.from({ length: 3 * 4 * 5 * 6 }, () => rng.normal() * 3 + 2),
+      [3, 4, 5, 6],
+    );
+    const w = tf.tensor4d(
+      Array.from({ length: 3 * 4 * 5 * 6 }, () => rng.normal()),
+      [3, 4, 5, 6],
+    );
+    const run = () => {
+      const y = instanceNorm(x);
+      const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(instanceNorm(xx as tf.Tensor4D), w)))(x);
+      return [y, g];
+    };
+    const { native, portable } = bothPaths(run);
+    assert.ok(maxRel(native[0], portable[0]) < 1e-5, `forward: ${maxRel(native[0], portable[0])}`);
+    assert.ok(maxRel(native[1], portable[1]) < 1e-5, `gradient: ${maxRel(native[1], portable[1])}`);
+    // and the gradient is not trivially small: instance norm's dx is orthogonal to constants per map
+    assert.ok(tf.tidy(() => tf.max(tf.abs(native[1])).dataSync()[0]) > 0.1);
+    tf.dispose([x, w, ...native, ...portable]);
+  });
+
+  it('a cast to the same dtype shares the buffer (no kernel) and stays valid; real casts convert', () => {
+    const x = tf.tensor1d([1.5, -2.25, 3]);
+    const same = tf.cast(x, 'float32');
+    x.dispose();
+    assert.deepEqual(Array.from(same.dataSync()), [1.5, -2.25, 3]);
+    const asInt = tf.cast(same, 'int32');
+    assert.equal(asInt.dtype, 'int32');
+    assert.deepEqual(Array.from(asInt.dataSync()), [1, -2, 3]);
+    const back = tf.cast(asInt, 'float32');
+    assert.deepEqual(Array.from(back.dataSync()), [1, -2, 3]);
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      tf.cast(back, 'float32');
+    });
+    assert.deepEqual(Array.from(back.dataSync()), [1, -2, 3], 'disposing the cast leaves its source');
+    assert.equal(tf.memory().numTensors, before, 'the shared handle is disposed like any other');
+    tf.dispose([same, asInt, back]);
   });
 
   it('bilinear ×2 and ×4 (half-pixel, PyTorch geometry) and its gradient match the slice form', () => {

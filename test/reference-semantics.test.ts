@@ -41,6 +41,63 @@ describe('reference semantics and model hygiene', () => {
     }
   });
 
+  it('Adam starts each step from the weights as they are: a weight set from outside (restore, reset) is not overwritten by its kept copy', () => {
+    // β1 = β2 = 0 makes a step exactly lr · g / (|g| + eps): 0.1 · 0.5 / 0.5 ≈ 0.1 per element.
+    const opt = new Adam({ lr: 0.1, beta1: 0, beta2: 0, eps: 1e-8 });
+    const w = tf.variable(tf.tensor2d([1, 2, 3, 4], [2, 2]));
+    const b = tf.variable(tf.tensor1d([5, 6]));
+    const get = (n: string) => (n === 'w' ? w : b);
+    const gw = tf.tensor2d([0.5, -0.5, 0.5, -0.5], [2, 2]);
+    const gb = tf.tensor1d([0.5, 0.5]);
+    opt.apply(get, { w: gw, b: gb });
+    opt.apply(get, { w: gw, b: gb }); // from its kept copy of the weights it wrote
+    const close = (t: tf.Tensor, want: number[]) =>
+      Array.from(t.dataSync()).forEach((v, i) =>
+        assert.ok(Math.abs(v - want[i]) < 1e-6, `${v} vs ${want[i]}`),
+      );
+    close(w, [0.8, 2.2, 2.8, 4.2]);
+    close(b, [4.8, 5.8]);
+    const zeros = tf.zeros([2, 2]) as tf.Tensor2D;
+    w.assign(zeros);
+    opt.apply(get, { w: gw, b: gb });
+    close(w, [-0.1, 0.1, -0.1, 0.1]);
+    close(b, [4.7, 5.7]);
+    tf.dispose([w, b, gw, gb, zeros]);
+    opt.dispose();
+  });
+
+  it('the EMA is decay · EMA + (1 − decay) · G after every G step, and follows an EMA weight set from outside', () => {
+    const t = GanTrainer.create(
+      TINY_GAN,
+      { ...TINY_TRAIN, nCritic: 1, emaDecay: 0.9, emaWarmup: false },
+      { seed: 3, arch: [0, 1, 1, 1] },
+    );
+    const names = [...t.ema!.keys()];
+    const read = (v: tf.Tensor) => Float64Array.from(v.dataSync());
+    let want = names.map((n) => read(t.G.get(n)));
+    const real = tf.randomUniform([4, 4, 4, 1], -1, 1, 'float32', 5) as tf.Tensor4D;
+    for (let step = 1; step <= 4; step++) {
+      if (step === 3) {
+        // a restore or a copy writes an EMA weight: the next update starts from it
+        const z = tf.zerosLike(t.ema!.get(names[0])!);
+        t.ema!.get(names[0])!.assign(z);
+        z.dispose();
+        want[0] = want[0].map(() => 0);
+      }
+      t.step(real);
+      const g = names.map((n) => read(t.G.get(n)));
+      want = want.map((e, i) => e.map((x, j) => 0.9 * x + 0.1 * g[i][j]));
+      names.forEach((n, i) => {
+        const got = t.ema!.get(n)!.dataSync();
+        want[i].forEach((x, j) =>
+          assert.ok(Math.abs(got[j] - x) <= 1e-5 * Math.max(1, Math.abs(x)), `${n}[${j}] step ${step}`),
+        );
+      });
+    }
+    real.dispose();
+    t.dispose();
+  });
+
   it('the EMA warms up like TF num_updates (not mostly the initialisation after a short run)', () => {
     const t = GanTrainer.create(
       TINY_GAN,

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { avgPool2, conv2d, conv2dSpecs, linearSpecs } from '../nn/layers';
 import { addActivations } from '../nn/lean-ops';
 import type { ParamSpec, ParamStore } from '../nn/params';
-import { biasAdd } from '../nn/native-ops';
+import { biasAdd, matMul2d } from '../nn/native-ops';
 import {
   normalizedWeight,
   powerIterate,
@@ -130,10 +130,9 @@ export function discriminate(
   for (const b of growing.slice(0, stage + 1)) h = tf.tidy(() => block(p, config, b, h, stacked));
   h = tf.relu(tf.tidy(() => block(p, config, last, h, stacked)));
   const pooled = tf.sum(h, [1, 2]) as tf.Tensor2D;
-  if (!stacked || !config.dSpectralNorm)
-    return tf.matMul(pooled, weight(p, config, 'd.out') as tf.Tensor2D) as tf.Tensor2D;
+  if (!stacked || !config.dSpectralNorm) return matMul2d(pooled, weight(p, config, 'd.out') as tf.Tensor2D);
   const w = p.get('d.out.w');
-  return scaleRowsBySigma(tf.matMul(pooled, w as tf.Tensor2D), w, stacked('d.out')) as tf.Tensor2D;
+  return scaleRowsBySigma(matMul2d(pooled, w as tf.Tensor2D), w, stacked('d.out')) as tf.Tensor2D;
 }
 
 /** Whether discriminatePair can run here (spectral norm on the host, or none). */

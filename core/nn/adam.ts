@@ -7,12 +7,14 @@
 // Why flat: on the native backend every tensor op costs ~40 µs of dispatch whatever its size, and a
 // per-parameter Adam is ~18 of them per tensor (12 ops and 6 scalar uploads): about 40% of a
 // demo-size training step for the supernet's ~110 tensors. Here the moments live in one flat
-// vector per optimizer, gradients and weights are concatenated once, the update is ~15 ops on the
-// flat vectors and the new weights are split back: ~3 ops per parameter tensor. Every element sees
+// vector per optimizer, the gradients are concatenated once, the update is ~12 ops on the flat
+// vectors and the new weights are split back; the weights' vector is kept for the next step
+// (flat-vars.ts): ~2 ops per non-vector parameter tensor, none per vector. Every element sees
 // the same float32 operations in the same order as before (PyTorch's arithmetic, eps outside the
 // bias correction, the per-parameter step size computed in double and rounded once), so results are
 // bit-identical to the per-tensor form.
 import * as tf from '@tensorflow/tfjs';
+import { FlatCopy, flatten } from './flat-vars';
 
 export interface AdamConfig {
   lr: number;
@@ -45,6 +47,8 @@ export class Adam {
   /** Kept constants: the betas, their complements, eps, and zero gradients by size. */
   private consts?: { b1: tf.Scalar; c1: tf.Scalar; b2: tf.Scalar; c2: tf.Scalar; eps: tf.Scalar };
   private zeros = new Map<number, tf.Tensor1D>();
+  /** The weights as the last step wrote them, as one vector (core/nn/flat-vars.ts). */
+  private params = new FlatCopy();
 
   constructor(public config: AdamConfig) {}
 
@@ -83,9 +87,11 @@ export class Adam {
     const m0 = this.m!;
     const v0 = this.v!;
     const updated = tf.tidy(() => {
-      const g = this.flat(this.entries.map((e) => (e.name in grads ? grads[e.name] : this.zerosOf(e.size))));
-      const p = this.flat(this.entries.map((e) => params(e.name)));
-      let m = tf.add(tf.mul(m0, c.b1), tf.mul(g, c.c1));
+      const g = flatten(this.entries.map((e) => (e.name in grads ? grads[e.name] : this.zerosOf(e.size))));
+      // The weights as this optimizer wrote them last step (kept), unless something else wrote since.
+      const p = this.params.of(this.entries.map((e) => params(e.name)));
+      // β1 = 0 (the reference's GAN optimizers) makes PyTorch's m = 0·m + 1·g exactly g.
+      let m = beta1 === 0 ? g : tf.add(tf.mul(m0, c.b1), tf.mul(g, c.c1));
       let v = tf.add(tf.mul(v0, c.b2), tf.mul(tf.square(g), c.c2));
       const step = tf.tensor1d(stepSizes);
       const next = tf.sub(p, tf.mul(tf.div(m, tf.add(tf.sqrt(v), c.eps)), step));
@@ -94,19 +100,25 @@ export class Adam {
         m = tf.where(mask, m, m0);
         v = tf.where(mask, v, v0);
       }
-      const parts =
-        this.entries.length === 1
-          ? [next]
-          : tf.split(
-              next,
-              this.entries.map((e) => e.size),
-            );
-      return { m, v, parts: parts.map((t, i) => tf.reshape(t, this.entries[i].shape)) };
+      return { m, v, next: next as tf.Tensor1D };
     });
     m0.assign(updated.m);
     v0.assign(updated.v);
-    this.entries.forEach((e, i) => params(e.name).assign(updated.parts[i]));
-    tf.dispose([updated.m, updated.v, ...updated.parts]);
+    tf.dispose([updated.m, updated.v]);
+    this.params.assign(
+      this.entries.map((e) => params(e.name)),
+      updated.next,
+    );
+  }
+
+  /**
+   * The weights as this optimizer last wrote them, as one vector in `names` order, if `names` is its
+   * parameters in its own order and none has been written since; else undefined. Owned here.
+   */
+  lastWritten(names: readonly string[], params: (name: string) => tf.Variable): tf.Tensor1D | undefined {
+    if (names.length !== this.entries.length || names.some((n, i) => n !== this.entries[i].name))
+      return undefined;
+    return this.params.peek(names.map(params));
   }
 
   /** Tensors for a checkpoint: `<prefix>.<param>.m|v` (new tensors: the caller disposes them), and steps. */
@@ -140,14 +152,15 @@ export class Adam {
       vs.push(v);
     }
     if (!this.entries.length) return;
-    const fm = this.flat(ms);
-    const fv = this.flat(vs);
+    const fm = flatten(ms);
+    const fv = flatten(vs);
     this.m = tf.variable(fm, false);
     this.v = tf.variable(fv, false);
     tf.dispose([fm, fv]);
   }
 
   dispose(): void {
+    this.params.drop();
     this.m?.dispose();
     this.v?.dispose();
     this.m = this.v = undefined;
@@ -172,6 +185,7 @@ export class Adam {
   /** Appends zero moments for parameters getting their first gradient. */
   private grow(added: Array<[string, number[]]>): void {
     const before = this.total;
+    this.params.drop(); // its layout has no place for the new parameters
     for (const [name, shape] of added) this.addEntry(name, shape, 0);
     const extend = (old: tf.Variable | undefined) => {
       const z = tf.zeros([this.total - before]);
@@ -183,13 +197,6 @@ export class Adam {
     };
     this.m = extend(this.m);
     this.v = extend(this.v);
-  }
-
-  private flat(ts: tf.Tensor[]): tf.Tensor1D {
-    return tf.tidy(() => {
-      const rows = ts.map((t) => (t.rank === 1 ? t : tf.reshape(t, [-1])));
-      return (rows.length === 1 ? tf.clone(rows[0]) : tf.concat(rows)) as tf.Tensor1D;
-    });
   }
 
   private slice(flat: tf.Tensor, e: Entry): tf.Tensor {

@@ -1,7 +1,13 @@
 // Layer functions over a ParamStore, NHWC. Each has a matching `*Specs` that declares its weights.
 import * as tf from '@tensorflow/tfjs';
 import { avgPool2Lean } from './lean-ops';
-import { biasAdd, fusedBatchNormTrain, matMul2d, resizeBilinearHalfPixel } from './native-ops';
+import {
+  biasAdd,
+  fusedBatchNormTrain,
+  matMul2d,
+  nativeOpsActive,
+  resizeBilinearHalfPixel,
+} from './native-ops';
 import type { ParamSpec, ParamStore } from './params';
 
 export interface ForwardContext {
@@ -135,11 +141,38 @@ export function batchNorm(p: ParamStore, name: string, x: tf.Tensor4D, ctx: Forw
   return tf.batchNorm(x, mean, variance, beta, gamma, BN_EPS) as tf.Tensor4D;
 }
 
-/** Instance norm without affine parameters (PyTorch InstanceNorm2d defaults), via moments. */
+/**
+ * Instance norm without affine parameters (PyTorch InstanceNorm2d defaults). On the native backend
+ * with its gradient written out (see instanceNormWithGrad); elsewhere via moments and autodiff.
+ */
 export function instanceNorm(x: tf.Tensor4D): tf.Tensor4D {
+  if (nativeOpsActive() && x.dtype === 'float32') return instanceNormWithGrad(x) as tf.Tensor4D;
   const { mean, variance } = tf.moments(x, [1, 2], true);
   return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, BN_EPS))) as tf.Tensor4D;
 }
+
+// Why written out: autodiff through moments, the division and the square root is ~30 small ops per
+// layer and step; per (sample, channel) over H×W, with y = (x − μ)·r and r = 1/√(σ² + eps),
+//   dx = r · (dy − mean(dy) − y · mean(dy · y)),
+// 7 ops each way. Saves y and r only (the moments form keeps x, the centred x and more).
+const instanceNormWithGrad = tf.customGrad((x, save) => {
+  const input = x as tf.Tensor4D;
+  const mean = tf.mean(input, [1, 2], true);
+  const centred = tf.sub(input, mean);
+  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), [1, 2], true), BN_EPS));
+  const y = tf.mul(centred, rstd);
+  (save as tf.GradSaveFunc)([y, rstd]);
+  return {
+    value: y,
+    gradFunc: (dy, saved) => {
+      const g = (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor4D;
+      const [ys, r] = saved;
+      const dyMean = tf.mean(g, [1, 2], true);
+      const dyYMean = tf.mean(tf.mul(g, ys), [1, 2], true);
+      return tf.mul(tf.sub(tf.sub(g, dyMean), tf.mul(ys, dyYMean)), r);
+    },
+  };
+});
 
 /**
  * Bilinear upsampling by an integer factor with PyTorch's align_corners=False geometry (half-pixel

@@ -15,6 +15,7 @@
 //   its gradient); here ResizeBilinear / ResizeBilinearGrad are called with the attribute.
 // - A bias added with tf.add costs a Reshape and a Sum in its gradient and a Reshape of dy for the
 //   input; TensorFlow's BiasAdd / BiasAddGrad are one op each way.
+// - tfjs casts float32 to float32 as a native Cast; here that is a shared buffer.
 // Every other backend keeps the portable code path in layers.ts / spectral-norm.ts; these
 // functions return undefined there so callers fall back.
 import * as tf from '@tensorflow/tfjs';
@@ -68,6 +69,24 @@ export function installNativeOps(opAttr: OpAttr): void {
   const str = (b: Binding, name: string, value: string) => ({ name, type: b.TF_ATTR_STRING, value });
   const kernel = (kernelName: string, kernelFunc: tf.KernelFunc) =>
     tf.registerKernel({ kernelName, backendName: 'tensorflow', kernelFunc });
+
+  // A Cast to the tensor's own dtype is a copy: tfjs casts unconditionally (after every AvgPool, in
+  // tfjs-node's Mean, in tf.moments), ~3–50 native dispatches per training step. Share the buffer
+  // instead, as tfjs's CPU backend does for Identity; real conversions keep tfjs-node's kernel.
+  const cast = tf.getKernel('Cast', 'tensorflow');
+  if (cast) {
+    tf.unregisterKernel('Cast', 'tensorflow');
+    tf.registerKernel({
+      ...cast,
+      kernelFunc: (args) => {
+        const x = args.inputs.x as tf.TensorInfo;
+        if (!enabled || x.dtype !== (args.attrs as { dtype: tf.DataType }).dtype)
+          return cast.kernelFunc(args);
+        (args.backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
+        return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+      },
+    });
+  }
 
   kernel(RELU_GRAD, ({ inputs, backend }) =>
     (backend as unknown as NodeBackendLike).executeSingleOutput('ReluGrad', [T], [inputs.dy!, inputs.x!]),
