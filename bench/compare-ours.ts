@@ -1,5 +1,8 @@
 // Our side of `bench:compare`: one case in its own process (so peak RSS is the case's), printing
-// one JSON line. Usage: node dist/bench/compare-ours.js '<CompareCase JSON>'
+// one JSON line. Usage: node dist/bench/compare-ours.js '<CompareCase JSON>' [--serve]
+// --serve: after warm-up print {"ready":true}; then each stdin line N times N reps and prints
+// {"d":[...],"g":[...]}; a line "end" prints the final document (all reps served) and exits.
+import * as readline from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { archCost } from '../core/arch/cost';
 import { selectBackend } from '../core/backend';
@@ -30,6 +33,7 @@ function gemmRate(): number {
 
 async function main() {
   const c = JSON.parse(process.argv[2]) as CompareCase & { requireGpu?: boolean };
+  const serve = process.argv[3] === '--serve';
   const backend = await selectBackend('auto', () => undefined);
   // AUTOGAN_LEAN_GRADS=0 measures tfjs's own backward pass (everything kept to the end) instead.
   const lean = process.env.AUTOGAN_LEAN_GRADS !== '0';
@@ -56,18 +60,33 @@ async function main() {
   const d: number[] = [];
   const g: number[] = [];
   const tensorsAfterWarmup: number[] = [];
-  for (let i = 0; i < c.warmup + c.reps; i++) {
-    const t0 = performance.now();
-    t.dStep(real, c.arch);
-    const t1 = performance.now();
-    t.gStep(c.arch);
-    const t2 = performance.now();
-    if (i >= c.warmup) {
-      d.push((t1 - t0) / 1000);
-      g.push((t2 - t1) / 1000);
+  const timeReps = (n: number, record: boolean) => {
+    const ds: number[] = [];
+    const gs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      t.dStep(real, c.arch);
+      const t1 = performance.now();
+      t.gStep(c.arch);
+      const t2 = performance.now();
+      if (!record) continue;
+      ds.push((t1 - t0) / 1000);
+      gs.push((t2 - t1) / 1000);
       tensorsAfterWarmup.push(tf.memory().numTensors);
     }
-  }
+    d.push(...ds);
+    g.push(...gs);
+    return { d: ds, g: gs };
+  };
+  timeReps(c.warmup, false);
+  if (serve) {
+    // Blocks on request (bench/compare.ts --interleave), alternating with PyTorch's blocks.
+    console.log(JSON.stringify({ ready: true }));
+    for await (const line of readline.createInterface({ input: process.stdin })) {
+      if (line.trim() === 'end') break;
+      console.log(JSON.stringify(timeReps(Number(line), true)));
+    }
+  } else timeReps(c.reps, true);
   real.dispose();
   t.dispose();
   const gMacs = archCost(c.arch, gan).macs;

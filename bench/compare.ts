@@ -8,7 +8,8 @@
 // torch is not importable the document says so and reports our side only. torch from PyPI:
 //   python3 -m venv .cache/torch && .cache/torch/bin/pip install torch
 //   AUTOGAN_PYTHON=.cache/torch/bin/python npm run bench:compare
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as readline from 'node:readline';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectRoot } from '../core/paths';
@@ -22,6 +23,14 @@ interface Args {
   device: 'cpu' | 'gpu';
   /** Ours then PyTorch, this many times per case; the ratio is the median of the rounds' ratios. @default 1 */
   rounds: number;
+  /**
+   * Blocks per side with both sides' processes kept running and their blocks alternated (A B B A
+   * …), so both meet the same phases of a shared machine; the ratio is the median of the blocks'
+   * ratios. 0: one run per side per round (--rounds). @default 0
+   */
+  interleave: number;
+  /** Timed D+G steps per interleaved block. @default 5 */
+  blockReps: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -30,13 +39,22 @@ function parseArgs(argv: string[]): Args {
   let torch = true;
   let device: Args['device'] = 'cpu';
   let rounds = 1;
+  let interleave = 0;
+  let blockReps = 5;
+  const positive = (flag: string, v: string | undefined) => {
+    const n = Number(v);
+    if (!(Number.isInteger(n) && n >= 1)) throw new Error(`${flag} must be a positive integer`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--case') names.push(...(argv[++i] ?? '').split(','));
     else if (a === '--rounds') {
       rounds = Number(argv[++i]);
       if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error('--rounds must be a positive integer');
-    } else if (a === '--reps') reps = Number(argv[++i]);
+    } else if (a === '--interleave') interleave = positive(a, argv[++i]);
+    else if (a === '--block-reps') blockReps = positive(a, argv[++i]);
+    else if (a === '--reps') reps = Number(argv[++i]);
     else if (a === '--no-torch') torch = false;
     else if (a === '--device') {
       const d = argv[++i];
@@ -44,7 +62,7 @@ function parseArgs(argv: string[]): Args {
       device = d;
     } else
       throw new Error(
-        `unknown argument ${a}: expected --case demo|search|derive, --reps N, --rounds N, --no-torch, --device cpu|gpu`,
+        `unknown argument ${a}: expected --case demo|search|derive, --reps N, --rounds N, --interleave N, --block-reps N, --no-torch, --device cpu|gpu`,
       );
   }
   for (const n of names)
@@ -53,7 +71,16 @@ function parseArgs(argv: string[]): Args {
   if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1))
     throw new Error('--reps must be a positive integer');
   const cases = names.length ? COMPARE_CASES.filter((c) => names.includes(c.name)) : COMPARE_CASES;
-  return { cases: cases.map((c) => ({ ...c, ...(reps ? { reps } : {}) })), torch, device, rounds };
+  if (interleave && rounds > 1)
+    throw new Error('--interleave and --rounds are two ways to repeat: choose one');
+  return {
+    cases: cases.map((c) => ({ ...c, ...(reps ? { reps } : {}) })),
+    torch,
+    device,
+    rounds,
+    interleave,
+    blockReps,
+  };
 }
 
 function caseThreads(c: CompareCase, cores: number): number {
@@ -93,6 +120,130 @@ function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.e
   }
 }
 
+interface Side {
+  cmd: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/** A side started with --serve: asks it for blocks of timed steps, then for its final document. */
+class StepServer {
+  private readonly child: ChildProcess;
+  private readonly lines: string[] = [];
+  private waiting?: (line: string | undefined) => void;
+  private stderr = '';
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    side: Side,
+  ) {
+    this.child = spawn(side.cmd, [...side.args, '--serve'], {
+      env: side.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    readline.createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{')) return; // only the protocol's JSON lines
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = undefined;
+        w(line);
+      } else this.lines.push(line);
+    });
+    this.child.stderr!.on('data', (b: Buffer) => (this.stderr = (this.stderr + b.toString()).slice(-2000)));
+    this.child.on('close', () => {
+      this.closed = true;
+      this.waiting?.(undefined);
+    });
+  }
+
+  private async next(): Promise<Record<string, unknown>> {
+    const line =
+      this.lines.shift() ??
+      (this.closed ? undefined : await new Promise<string | undefined>((r) => (this.waiting = r)));
+    if (line === undefined)
+      throw new Error(`${this.name} ended early: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    const doc = JSON.parse(line) as Record<string, unknown>;
+    if ('error' in doc) throw new Error(`${this.name}: ${String(doc.error)}`);
+    return doc;
+  }
+
+  ready(): Promise<Record<string, unknown>> {
+    return this.next();
+  }
+
+  async block(reps: number): Promise<{ d: number; g: number }> {
+    this.child.stdin!.write(`${reps}\n`);
+    const b = (await this.next()) as { d: number[]; g: number[] };
+    return { d: median(b.d), g: median(b.g) };
+  }
+
+  async end(): Promise<Record<string, unknown>> {
+    this.child.stdin!.end('end\n');
+    return this.next();
+  }
+
+  kill(): void {
+    if (!this.closed) this.child.kill('SIGKILL');
+  }
+}
+
+/** Idle time before each interleaved block, ms (see runInterleaved). */
+const SETTLE_MS = 250;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Both sides running at once, taking turns: blocks of `reps` steps in the order A B B A A B …,
+ * so a slow phase of a shared machine lands on both within seconds. Each pair of blocks gives a
+ * ratio; the case's ratio is their median.
+ */
+async function runInterleaved(
+  name: string,
+  oursSide: Side,
+  torchSide: Side,
+  blocks: number,
+  reps: number,
+): Promise<{
+  ours: Record<string, unknown>;
+  pytorch: Record<string, unknown>;
+  ratio: { d: number; g: number };
+  blocks: Array<{ ours: { d: number; g: number }; pytorch: { d: number; g: number } }>;
+}> {
+  const ours = new StepServer('ours', oursSide);
+  const pt = new StepServer('PyTorch', torchSide);
+  try {
+    console.error(
+      `[bench:compare] ${name}: starting both sides, ${blocks} interleaved blocks of ${reps} steps`,
+    );
+    await ours.ready();
+    await pt.ready();
+    const pairs: Array<{ ours: { d: number; g: number }; pytorch: { d: number; g: number } }> = [];
+    // A pause before each block: thread pools spin for a while after their work (OpenMP, Eigen),
+    // and a side's block must not start while the other's threads still hold the cores.
+    const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
+    for (let b = 0; b < blocks; b++) {
+      const oursFirst = b % 2 === 0;
+      await settle();
+      const first = await (oursFirst ? ours : pt).block(reps);
+      await settle();
+      const second = await (oursFirst ? pt : ours).block(reps);
+      pairs.push(oursFirst ? { ours: first, pytorch: second } : { ours: second, pytorch: first });
+    }
+    const ratio = (k: 'd' | 'g') => +median(pairs.map((p) => p.ours[k] / p.pytorch[k])).toFixed(3);
+    const round = (x: { d: number; g: number }) => ({ d: +x.d.toPrecision(4), g: +x.g.toPrecision(4) });
+    return {
+      ours: await ours.end(),
+      pytorch: await pt.end(),
+      ratio: { d: ratio('d'), g: ratio('g') },
+      blocks: pairs.map((p) => ({ ours: round(p.ours), pytorch: round(p.pytorch) })),
+    };
+  } finally {
+    ours.kill();
+    pt.kill();
+  }
+}
+
 function torchAvailable(python: string): { ok: true; version: string } | { ok: false; reason: string } {
   const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
   if (r.status === 0) return { ok: true, version: r.stdout.trim() };
@@ -104,7 +255,7 @@ function torchAvailable(python: string): { ok: true; version: string } | { ok: f
   };
 }
 
-function main() {
+async function main() {
   const args = parseArgs(process.argv.slice(2));
   const python = process.env.AUTOGAN_PYTHON ?? 'python3';
   const torch = args.torch ? torchAvailable(python) : { ok: false as const, reason: 'skipped (--no-torch)' };
@@ -120,26 +271,36 @@ function main() {
         : { ...process.env, [INTRA_OP_ENV]: process.env[INTRA_OP_ENV] ?? String(caseThreads(c, threads)) };
     // Rounds alternate the two sides, so a slow phase of a shared machine hits both: each round's
     // ratio compares runs made minutes apart at most, and the median round is reported.
-    const runs: Array<{ ours: Record<string, unknown>; pytorch?: Record<string, unknown> }> = [];
-    for (let r = 0; r < args.rounds; r++) {
+    const oursArgs = [
+      path.join(__dirname, 'compare-ours.js'),
+      JSON.stringify({ ...c, requireGpu: args.device === 'gpu' }),
+    ];
+    const torchArgs = [
+      path.join(projectRoot(), 'bench', 'torch', 'gan_step.py'),
+      '--json',
+      JSON.stringify({ ...c, threads, device: args.device === 'gpu' ? 'cuda' : 'cpu' }),
+    ];
+    const interleaved =
+      args.interleave && torch.ok
+        ? await runInterleaved(
+            c.name,
+            { cmd: process.execPath, args: oursArgs, env: oursEnv },
+            { cmd: python, args: torchArgs, env: process.env },
+            args.interleave,
+            args.blockReps,
+          )
+        : undefined;
+    const runs: Array<{ ours: Record<string, unknown>; pytorch?: Record<string, unknown> }> = interleaved
+      ? [{ ours: interleaved.ours, pytorch: interleaved.pytorch }]
+      : [];
+    for (let r = 0; r < (interleaved ? 0 : args.rounds); r++) {
       const tag = args.rounds > 1 ? ` (round ${r + 1} of ${args.rounds})` : '';
       console.error(`[bench:compare] ${c.name}: ours …${tag}`);
-      const ours = runJson(
-        process.execPath,
-        [
-          path.join(__dirname, 'compare-ours.js'),
-          JSON.stringify({ ...c, requireGpu: args.device === 'gpu' }),
-        ],
-        oursEnv,
-      );
+      const ours = runJson(process.execPath, oursArgs, oursEnv);
       let pytorch: Record<string, unknown> | undefined;
       if (torch.ok) {
         console.error(`[bench:compare] ${c.name}: PyTorch …${tag}`);
-        pytorch = runJson(python, [
-          path.join(projectRoot(), 'bench', 'torch', 'gan_step.py'),
-          '--json',
-          JSON.stringify({ ...c, threads, device: args.device === 'gpu' ? 'cuda' : 'cpu' }),
-        ]);
+        pytorch = runJson(python, torchArgs);
       }
       runs.push({ ours, ...(pytorch ? { pytorch } : {}) });
     }
@@ -152,7 +313,10 @@ function main() {
     const { ours, pytorch } = ranked[Math.floor((ranked.length - 1) / 2)]!;
     const num = (o: Record<string, unknown> | undefined, k: string) =>
       o && typeof o[k] === 'number' ? (o[k] as number) : undefined;
-    const ratio = (k: string) => ratioOf(ours, pytorch, k);
+    const ratio = (k: string) =>
+      interleaved && (k === 'dMedian' || k === 'gMedian')
+        ? interleaved.ratio[k === 'dMedian' ? 'd' : 'g']
+        : ratioOf(ours, pytorch, k);
     const pyImages =
       num(pytorch, 'dMedian') !== undefined
         ? c.gBatch / (num(pytorch, 'dMedian')! + num(pytorch, 'gMedian')!)
@@ -167,6 +331,9 @@ function main() {
       },
       pytorch: pytorch ? { ...summarize(pytorch), imagesPerSecond: pyImages && +pyImages.toFixed(2) } : null,
       ratio: { d: ratio('dMedian'), g: ratio('gMedian'), peakRss: ratio('peakRssBytes') },
+      ...(interleaved
+        ? { interleave: { blocks: args.interleave, repsPerBlock: args.blockReps, pairs: interleaved.blocks } }
+        : {}),
       ...(args.rounds > 1
         ? {
             rounds: runs.map((x) => ({
@@ -225,9 +392,7 @@ export function environmentRecord(): Record<string, string | null> {
   return Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]));
 }
 
-try {
-  main();
-} catch (err) {
-  console.error(`bench:compare: ${(err as Error).message}`);
+main().catch((err: Error) => {
+  console.error(`bench:compare: ${err.message}`);
   process.exit(2);
-}
+});

@@ -32,12 +32,14 @@ Step protocol (one D step then one G step per rep, timed apart with time.perf_co
 Usage:
   python bench/torch/gan_step.py --json '{"arch":[0,1,0,1,1,2,2,0,1],"stage":1,"gfDim":32,
       "dfDim":32,"latentDim":64,"gBatch":32,"dBatch":32}' [--reps N] [--warmup N]
-      [--threads N] [--g-step-d-grads frozen|computed] [--params-only]
+      [--threads N] [--g-step-d-grads frozen|computed] [--params-only] [--serve]
+  --serve: after warm-up print {"ready": true}; then each stdin line N times N reps and prints
+  {"d": [...], "g": [...]}; a line "end" prints the final document (all reps served) and exits.
 Config keys: arch, stage (0..cells-1; inferred from len(arch) if absent), gfDim, dfDim, latentDim,
   bottomWidth (4), channels (3), gBatch, dBatch, reps (5), warmup (2), threads (os.cpu_count()),
   seed (0); optional: cells (3), beta1 (0), beta2 (0.9), gLr (2e-4), dLr (2e-4),
   gStepDGrads ('frozen'), skipOut ('with-skip-ins' | 'before-skip-ins').
-Command-line flags override the JSON. Prints exactly one JSON document on stdout; on error a JSON
+Command-line flags override the JSON. Prints one JSON document on stdout (last); on error a JSON
 {"error": ...} (exit 3 when torch is missing, 2 for a bad configuration).
 """
 
@@ -120,6 +122,11 @@ def read_config(argv):
     ap.add_argument("--g-step-d-grads", choices=("frozen", "computed"))
     ap.add_argument("--device", choices=("cpu", "cuda"), help="where the networks run (default cpu)")
     ap.add_argument("--params-only", action="store_true", help="build the networks, print sizes, no timing")
+    ap.add_argument(
+        "--serve",
+        action="store_true",
+        help="after warm-up print a ready line, then for each stdin line N time N reps and print them; 'end' finishes",
+    )
     args = ap.parse_args(argv)
     try:
         raw = json.loads(args.json)
@@ -182,6 +189,7 @@ def read_config(argv):
         "gStepDGrads": args.g_step_d_grads or raw.get("gStepDGrads", "frozen"),
         "skipOut": raw.get("skipOut", "with-skip-ins"),
         "paramsOnly": args.params_only,
+        "serve": args.serve,
         "device": args.device or raw.get("device", "cpu"),
     }
     if cfg["reps"] < 1 or cfg["warmup"] < 0 or cfg["threads"] < 1:
@@ -458,14 +466,32 @@ def main(argv):
         d_step()
         g_step()
     d_times, g_times = [], []
-    for _ in range(cfg["reps"]):
-        t0 = time.perf_counter()
-        d_step()
-        t1 = time.perf_counter()
-        g_step()
-        t2 = time.perf_counter()
-        d_times.append(t1 - t0)
-        g_times.append(t2 - t1)
+
+    def time_reps(n):
+        ds, gs = [], []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            d_step()
+            t1 = time.perf_counter()
+            g_step()
+            t2 = time.perf_counter()
+            ds.append(t1 - t0)
+            gs.append(t2 - t1)
+        d_times.extend(ds)
+        g_times.extend(gs)
+        return ds, gs
+
+    if cfg["serve"]:
+        # Blocks on request, so the driver can interleave them with our side's blocks: both then
+        # meet the same phases of a shared machine.
+        print(json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            if line.strip() == "end":
+                break
+            ds, gs = time_reps(int(line))
+            print(json.dumps({"d": ds, "g": gs}), flush=True)
+    else:
+        time_reps(cfg["reps"])
 
     result.update(
         {
