@@ -1,8 +1,11 @@
-// `npm run bench:compare [-- --case demo|search|derive] [--reps N] [--rounds N]`: our training step against the
-// same step in PyTorch on this machine, each case in a fresh process per side, run one after the
-// other under the same environment (--rounds N: alternating N times, the median round reported). Prints one JSON document: per case the seconds per D and G
-// step on both sides (medians after warm-up), images/s, peak RSS, achieved GFLOP/s against the
-// measured GEMM rate, and ratio { d, g } = ours / PyTorch.
+// `npm run bench:compare [-- --case demo|search|derive] [--reps N] [--rounds N | --interleave N
+// [--block-reps N]]`: our training step against the same step in PyTorch on this machine, each case
+// in a fresh process per side, run one after the other under the same environment (--rounds N:
+// alternating N times, the median round reported; --interleave N: both processes kept up and
+// taking turns in N blocks of steps, the median block ratio reported, for steps short enough that
+// the machine's noise swamps sequential runs). Prints one JSON document: per case the seconds per D
+// and G step on both sides (medians after warm-up), images/s, peak RSS, achieved GFLOP/s against
+// the measured GEMM rate, and ratio { d, g } = ours / PyTorch.
 //
 // PyTorch is optional: bench/torch/gan_step.py runs under $AUTOGAN_PYTHON (default python3); when
 // torch is not importable the document says so and reports our side only. torch from PyPI:
