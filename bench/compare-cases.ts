@@ -81,3 +81,6 @@ export const COMPARE_CASES: CompareCase[] = [
     warmup: 2,
   },
 ];
+
+/** The middle value (the upper one of an even count), as both sides of bench:compare report it. */
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -10,9 +10,7 @@ import { setLeanGrads } from '../core/nn/lean-grads';
 import { imageSizeAt, type GanConfig } from '../core/gan/config';
 import { discriminatorMacs } from '../core/gan/discriminator';
 import { DEFAULT_TRAIN, GanTrainer } from '../core/gan/trainer';
-import type { CompareCase } from './compare-cases';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+import { median, type CompareCase } from './compare-cases';
 
 /** fp32 GEMM rate of this process's backend (1024³ MatMul, best of 5), GFLOP/s. */
 function gemmRate(): number {

@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectRoot } from '../core/paths';
 import { INTRA_OP_ENV, threadsFor } from '../activities/cpu-threads';
-import { COMPARE_CASES, type CompareCase } from './compare-cases';
+import { COMPARE_CASES, median, type CompareCase } from './compare-cases';
 
 interface Args {
   cases: CompareCase[];
@@ -52,10 +52,8 @@ function parseArgs(argv: string[]): Args {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--case') names.push(...(argv[++i] ?? '').split(','));
-    else if (a === '--rounds') {
-      rounds = Number(argv[++i]);
-      if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error('--rounds must be a positive integer');
-    } else if (a === '--interleave') interleave = positive(a, argv[++i]);
+    else if (a === '--rounds') rounds = positive(a, argv[++i]);
+    else if (a === '--interleave') interleave = positive(a, argv[++i]);
     else if (a === '--block-reps') blockReps = positive(a, argv[++i]);
     else if (a === '--reps') reps = Number(argv[++i]);
     else if (a === '--no-torch') torch = false;
@@ -193,8 +191,6 @@ class StepServer {
 
 /** Idle time before each interleaved block, ms (see runInterleaved). */
 const SETTLE_MS = 250;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Both sides running at once, taking turns: blocks of `reps` steps in the order A B B A A B …,
