@@ -27,6 +27,14 @@ function maxRel(a: tf.Tensor, b: tf.Tensor): number {
   return diff / scale; // max error relative to the tensor's magnitude
 }
 
+/** A [a, b, c, d] tensor of N(mean, std²) draws from `rng` (seeded: the same data on both paths). */
+function normal4d(rng: Rng, shape: [number, number, number, number], std = 1, mean = 0): tf.Tensor4D {
+  return tf.tensor4d(
+    Array.from({ length: shape.reduce((x, y) => x * y) }, () => rng.normal() * std + mean),
+    shape,
+  );
+}
+
 /** Runs `f` with the native kernels on, then off; returns both results (kept). */
 function bothPaths<T extends tf.TensorContainer>(f: () => T): { native: T; portable: T } {
   const native = tf.tidy(f);
@@ -57,14 +65,8 @@ describe('native kernels and host-side arithmetic', function () {
       );
       return p;
     };
-    const x = tf.tensor4d(
-      Array.from({ length: 6 * 3 * 3 * 5 }, () => rng.normal() * 2 + 1),
-      [6, 3, 3, 5],
-    );
-    const weights = tf.tensor4d(
-      Array.from({ length: 6 * 3 * 3 * 5 }, () => rng.normal()),
-      [6, 3, 3, 5],
-    );
+    const x = normal4d(rng, [6, 3, 3, 5], 2, 1);
+    const weights = normal4d(rng, [6, 3, 3, 5]);
     const run = () => {
       const p = store();
       const ctx = trainingContext();
@@ -91,14 +93,8 @@ describe('native kernels and host-side arithmetic', function () {
 
   it('instance norm with its gradient written out matches moments + autodiff', () => {
     const rng = new Rng(8);
-    const x = tf.tensor4d(
-      Array.from({ length: 3 * 4 * 5 * 6 }, () => rng.normal() * 3 + 2),
-      [3, 4, 5, 6],
-    );
-    const w = tf.tensor4d(
-      Array.from({ length: 3 * 4 * 5 * 6 }, () => rng.normal()),
-      [3, 4, 5, 6],
-    );
+    const x = normal4d(rng, [3, 4, 5, 6], 3, 2);
+    const w = normal4d(rng, [3, 4, 5, 6]);
     const run = () => {
       const y = instanceNorm(x);
       const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(instanceNorm(xx as tf.Tensor4D), w)))(x);
@@ -133,10 +129,7 @@ describe('native kernels and host-side arithmetic', function () {
 
   it('bilinear ×2 and ×4 (half-pixel, PyTorch geometry) and its gradient match the slice form', () => {
     const rng = new Rng(5);
-    const x = tf.tensor4d(
-      Array.from({ length: 2 * 4 * 3 * 3 }, () => rng.normal()),
-      [2, 4, 3, 3],
-    );
+    const x = normal4d(rng, [2, 4, 3, 3]);
     for (const f of [2, 4]) {
       const w = tf.randomNormal([2, 4 * f, 3 * f, 3], 0, 1, 'float32', 7);
       const run = () => {
