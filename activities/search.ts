@@ -59,7 +59,7 @@ export async function searchTrainShared(p: SearchParams, s: phases.SearchRefs) {
 }
 
 export async function searchTrainController(p: SearchParams, s: phases.SearchRefs) {
-  return guarded(p, () => tensorCall('trainController', [p, s], activityHooks(), p.backend));
+  return guarded(p, () => tensorCall('trainController', [p, s, searchRunId()], activityHooks(), p.backend));
 }
 
 /** The running search's workflow id: its run folder holds the per-stage sample grids. */

@@ -82,6 +82,19 @@ export interface SearchParams {
   controllerBatch: number;
   /** Images generated to score one child (reference rl_num_eval_img). @default 5000 */
   rewardImages: number;
+  /**
+   * Children of each controller call scored once more on fresh images: the reward's noise (the
+   * std of one child's score), shown beside the reward curve. Not part of the method (the search's
+   * own draws are unchanged); costs rewardProbes extra scores per iteration. @default 1
+   */
+  rewardProbes: number;
+  /**
+   * Every N iterations, a sample grid of the iteration's best child into the run folder
+   * (samples-stage<s>-iter<n>.png, n = iterations done), so the report shows the supernet turning
+   * from noise into digits; stage ends always get one (their derived top-1). 0: stage ends only.
+   * @default 0
+   */
+  gridEvery: number;
   /** Candidates sampled when deriving (M, reference num_candidate). @default 10 */
   candidates: number;
   /** Kept when deriving (K, reference topk). @default 5 */
@@ -139,6 +152,8 @@ export const DEFAULT_SEARCH: Omit<SearchParams, 'dataset' | 'artifacts'> = {
   controllerSteps: 30,
   controllerBatch: 1,
   rewardImages: 5000,
+  rewardProbes: 1,
+  gridEvery: 0,
   candidates: 10,
   topK: 5,
   hiddenSize: CONTROLLER_DEFAULTS.hiddenSize,

@@ -11,7 +11,8 @@ type Refs = phases.SearchRefs;
 export const TENSOR_OPS = {
   searchInit: (_h: Hooks, p: SearchParams) => phases.initSearch(p),
   trainShared: (h: Hooks, p: SearchParams, s: Refs) => phases.trainShared(p, s, h),
-  trainController: (h: Hooks, p: SearchParams, s: Refs) => phases.trainController(p, s, h),
+  trainController: (h: Hooks, p: SearchParams, s: Refs, runId?: string) =>
+    phases.trainController(p, s, h, runId),
   grow: (h: Hooks, p: SearchParams, s: Refs, runId?: string) => phases.grow(p, s, h, runId),
   resetShared: async (_h: Hooks, p: SearchParams, s: Refs) => ({ supernet: await phases.resetShared(p, s) }),
   derive: async (h: Hooks, p: SearchParams, s: Refs, m: number, k: number, runId?: string) => {

@@ -38,6 +38,9 @@ function fixtureRun(root: string, id = 'demo-run'): string {
     entropy: 4 - i * 0.2,
     baseline: 1.8 + i * 0.3,
     reset: i === 4,
+    rewardNoise: 0.1,
+    rewardSpread: 0.5,
+    lossSpread: { g: 0.2 / (i + 1), d: i === 4 ? 5e-4 : 0.01 },
   }));
   const topK = [
     { arch: TOP1, score: 4.2 },
@@ -47,7 +50,12 @@ function fixtureRun(root: string, id = 'demo-run'): string {
   fs.writeFileSync(
     path.join(search, 'search-state.json'),
     JSON.stringify({
-      params: { name: 'demo', maxIterations: 8, dataset: { kind: 'mnist' } },
+      params: {
+        name: 'demo',
+        maxIterations: 8,
+        dataset: { kind: 'mnist' },
+        dynamicReset: { enabled: true, threshold: 1e-3 },
+      },
       state: {
         iteration: 8,
         stage: 2,
@@ -96,7 +104,12 @@ function fixtureRun(root: string, id = 'demo-run'): string {
           resets: 1,
           history: history.slice(-3),
           grown: [],
-          params: { name: 'demo', maxIterations: 8, dataset: { kind: 'mnist' } },
+          params: {
+            name: 'demo',
+            maxIterations: 8,
+            dataset: { kind: 'mnist' },
+            dynamicReset: { enabled: true, threshold: 1e-3 },
+          },
         },
         retrain: { items: items.map((it) => ({ ...it, final: { ...it.curve[2], isStd: 0.1 } })) },
       },
@@ -144,7 +157,7 @@ describe('run report', () => {
     assert.deepEqual(
       d.grids.map((g) => g.title),
       [
-        'search stage 0 (iteration 2): best beam',
+        'search stage 0 (iteration 2): best architecture',
         'top1: final samples (evaluation)',
         'top2: final samples (evaluation)',
       ],
@@ -180,9 +193,37 @@ describe('run report', () => {
     assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 9);
     assert.match(html, /uPlot/);
     const json = /<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)![1];
-    const data = JSON.parse(json) as { losses: { resets: number[]; stages: number[] } };
+    const data = JSON.parse(json) as {
+      losses: { resets: number[]; stages: number[] };
+      controller: { series: Array<{ label: string; values: Array<number | null> }> };
+      spread: { series: Array<{ label: string; values: Array<number | null> }> };
+    };
     assert.deepEqual(data.losses.resets, [4]);
     assert.deepEqual(data.losses.stages, [3, 6]);
+    // The noise band is the mean reward ± the iteration's noise; the threshold is the params'.
+    const band = data.controller.series.find((x) => x.label === '+ noise')!.values;
+    assert.ok(Math.abs(band[1]! - (2.3 + 0.1)) < 1e-9);
+    assert.deepEqual(data.spread.series.find((x) => x.label === 'threshold')!.values, Array(8).fill(1e-3));
+    assert.equal(data.spread.series.find((x) => x.label === 'D loss spread')!.values[4], 5e-4);
+    // "Does the search learn?": stage 1 (iterations 3–5), entropy 3.4 → 3.0 is −11.8%.
+    assert.match(html, /Does the search learn\?/);
+    assert.match(html, /<tr><td>1<\/td><td>3–5<\/td><td>3\.400 → 3\.000<\/td><td>-11\.8%<\/td>/);
+  });
+
+  it('lists the search grids by stage and iterations done (9 before 10)', () => {
+    const run = fixtureRun(root, 'grid-order');
+    for (const f of ['samples-stage1-iter10.png', 'samples-stage1-iter9.png'])
+      fs.copyFileSync(path.join(`${run}.search`, 'samples-stage0-iter2.png'), path.join(`${run}.search`, f));
+    assert.deepEqual(
+      reportFromFolder(run)
+        .grids.filter((g) => g.title.startsWith('search'))
+        .map((g) => g.title),
+      [
+        'search stage 0 (iteration 2): best architecture',
+        'search stage 1 (iteration 9): best architecture',
+        'search stage 1 (iteration 10): best architecture',
+      ],
+    );
   });
 });
 
@@ -239,7 +280,14 @@ describe('run report in a headless browser @integration', function () {
       await page.goto(`file://${file}`, { waitUntil: 'load' });
       assert.deepEqual(errors, []);
       assert.deepEqual(requests, [], 'the report loads nothing from the network');
-      for (const id of ['chart-controller', 'chart-losses', 'chart-is', 'chart-fid']) {
+      for (const id of [
+        'chart-controller',
+        'chart-entropy',
+        'chart-losses',
+        'chart-spread',
+        'chart-is',
+        'chart-fid',
+      ]) {
         const chart = page.locator(`#${id}`);
         assert.equal(await chart.locator('canvas').count(), 1, `${id} has a uPlot canvas`);
         const shot = await chart.locator('canvas').screenshot();

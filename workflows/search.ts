@@ -31,6 +31,12 @@ export interface IterationSummary {
   /** The controller's moving-average baseline at the end of the iteration (absent before reports). */
   baseline?: number | null;
   reset: boolean;
+  /** Std of one child's reward over fresh image draws (rewardProbes); absent before reports had it. */
+  rewardNoise?: number | null;
+  /** Std of the rewards across the iteration's children: signal plus noise. */
+  rewardSpread?: number | null;
+  /** The lowest G/D loss-window spread the reset detector compared with its threshold. */
+  lossSpread?: { g: number | null; d: number | null };
 }
 
 export interface SearchState {
@@ -46,8 +52,16 @@ export interface SearchState {
   history: IterationSummary[];
   /** Best architectures seen in controller training, by reward. */
   best: Array<{ arch: number[]; score: number }>;
-  /** Top-K of each grow step. */
-  grown: Array<{ iteration: number; topK: Array<{ arch: number[]; score: number }> }>;
+  /**
+   * Top-K of each grow step, with the supernet and controller the finished stage ended with (for
+   * diagnostics; absent in states recorded before they were kept).
+   */
+  grown: Array<{
+    iteration: number;
+    topK: Array<{ arch: number[]; score: number }>;
+    supernet?: string;
+    controller?: string | null;
+  }>;
   /** Random search without weight sharing: every trained child and its score. */
   children: Array<{ arch: number[]; score: number }>;
   computeSeconds: number;
@@ -296,14 +310,20 @@ class SearchRun {
   /** Grow: the finished stage's top-K beams start the next stage's controller. */
   async grow(): Promise<void> {
     this.phase = 'grow';
-    const g = await this.timed(() => this.heavy.searchGrow(this.p, this.refs()));
+    const ended = this.refs();
+    const g = await this.timed(() => this.heavy.searchGrow(this.p, ended));
     Object.assign(this.state, {
       beams: g.beams,
       controller: g.controller,
       supernet: g.supernet,
       stage: g.stage,
     });
-    this.state.grown.push({ iteration: this.state.iteration, topK: g.topK });
+    this.state.grown.push({
+      iteration: this.state.iteration,
+      topK: g.topK,
+      supernet: ended.supernet,
+      controller: ended.controller,
+    });
   }
 
   async trainShared(): Promise<SharedResult> {
@@ -355,6 +375,10 @@ class SearchRun {
       entropy: c ? c.entropy : null,
       baseline: c ? c.baseline : null,
       reset: r.reset,
+      // Data only (no commands): histories recorded before these fields replay unchanged.
+      rewardNoise: c?.rewardNoise ?? null,
+      rewardSpread: c?.rewardSpread ?? null,
+      lossSpread: r.lossSpread ?? { g: null, d: null },
     };
     s.history = [...s.history, summary].slice(-HISTORY_KEEP);
     s.rewards.push(meanReward);

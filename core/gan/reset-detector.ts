@@ -26,9 +26,17 @@ export interface ResetState {
   d: number[];
 }
 
+/** The windows' spreads at the last check (null: that window was not full yet). */
+export interface ResetSpread {
+  g: number | null;
+  d: number | null;
+}
+
 export class ResetDetector {
   g: number[] = [];
   d: number[] = [];
+  /** What the last check() compared with the threshold: the series a report plots against it. */
+  lastSpread: ResetSpread = { g: null, d: null };
 
   constructor(readonly config: ResetConfig) {}
 
@@ -50,10 +58,14 @@ export class ResetDetector {
 
   /** True when a reset is due; the windows are cleared then, as in the reference. */
   check(): boolean {
-    if (this.g.length < this.config.window) return false;
-    const fire =
-      this.spread(this.g) < this.config.threshold ||
-      (this.d.length >= this.config.window && this.spread(this.d) < this.config.threshold);
+    const full = (w: number[]) => w.length >= this.config.window;
+    this.lastSpread = {
+      g: full(this.g) ? this.spread(this.g) : null,
+      d: full(this.d) ? this.spread(this.d) : null,
+    };
+    if (!full(this.g)) return false;
+    const { g, d } = this.lastSpread;
+    const fire = g! < this.config.threshold || (d !== null && d < this.config.threshold);
     if (fire) this.clear();
     return fire;
   }

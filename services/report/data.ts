@@ -51,6 +51,8 @@ export interface ReportData {
     topK: Scored[];
     /** Best sampled during controller training (not derived). */
     best: Scored[];
+    /** The dynamic-reset threshold the loss-window spreads are compared with (null: reset off). */
+    resetThreshold?: number | null;
   };
   retrains: RetrainReport[];
   leaderboard: Array<{
@@ -170,6 +172,7 @@ export function reportFromFolder(
       grown: ((searchResult?.grown ?? state.grown) as Array<{ iteration: number; topK: Scored[] }>) ?? [],
       topK: (searchResult?.topK as Scored[]) ?? [],
       best: (state.best as Scored[]) ?? [],
+      ...resetThresholdOf(params),
     };
     if (!result && searchFile?.result) data.status = 'COMPLETED';
     if (!result && !searchFile?.result) data.status = 'RUNNING or stopped (no result yet)';
@@ -222,24 +225,22 @@ export function reportFromFolder(
   data.leaderboard.sort((a, b) => b.is - a.is);
   if (evaluation?.winner) data.winner = String(evaluation.winner.label);
 
-  for (const f of files) {
-    const m = STAGE_GRID.exec(f);
-    if (m)
-      data.grids.push({
-        title: `search stage ${m[1]} (iteration ${m[2]}): best beam`,
-        file: path.join(dirs.run, f),
-      });
-  }
-  if (dirs.search && dirs.search !== dirs.run && fs.existsSync(dirs.search)) {
-    for (const f of fs.readdirSync(dirs.search).sort()) {
+  // The search's grids, in the order they were drawn (stage, then iterations done).
+  const stageGrids: Array<{ stage: number; after: number; file: string }> = [];
+  const searchDirs = [dirs.run, ...(dirs.search && dirs.search !== dirs.run ? [dirs.search] : [])];
+  for (const dir of searchDirs) {
+    if (!fs.existsSync(dir)) continue;
+    for (const f of fs.readdirSync(dir)) {
       const m = STAGE_GRID.exec(f);
-      if (m)
-        data.grids.push({
-          title: `search stage ${m[1]} (iteration ${m[2]}): best beam`,
-          file: path.join(dirs.search, f),
-        });
+      if (m) stageGrids.push({ stage: Number(m[1]), after: Number(m[2]), file: path.join(dir, f) });
     }
   }
+  stageGrids.sort((a, b) => a.stage - b.stage || a.after - b.after);
+  for (const g of stageGrids)
+    data.grids.push({
+      title: `search stage ${g.stage} (iteration ${g.after}): best architecture`,
+      file: g.file,
+    });
   for (const f of files) {
     const m = FINAL_GRID.exec(f);
     if (m) data.grids.push({ title: `${m[1]}: final samples (evaluation)`, file: path.join(dirs.run, f) });
@@ -249,4 +250,11 @@ export function reportFromFolder(
       `${folder} holds no run output (no result.json, search-state.json, evaluation.json or sample grids)`,
     );
   return data;
+}
+
+/** The reset threshold of a search's parameters, when they say (null: dynamic reset off). */
+function resetThresholdOf(params: Obj): { resetThreshold?: number | null } {
+  const r = params.dynamicReset as { enabled?: boolean; threshold?: number } | undefined;
+  if (!r || typeof r.threshold !== 'number') return {};
+  return { resetThreshold: r.enabled === false ? null : r.threshold };
 }

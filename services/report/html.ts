@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { archSvg } from './arch-svg';
 import type { ReportData } from './data';
+import { searchLearning } from '../search/learning';
+import type { IterationSummary } from '../../workflows/search';
 
 const esc = (s: unknown) =>
   String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -50,6 +52,32 @@ function scoredTable(rows: Array<{ arch: number[]; score: number }>, what: strin
     .map(
       (r, i) =>
         `<tr><td>${i + 1}</td><td><code>${esc(r.arch.join(' '))}</code></td><td>${fmt(r.score)}</td></tr>`,
+    )
+    .join('')}</tbody></table>`;
+}
+
+/** Mean reward ± the iteration's reward noise (null where either is unknown). */
+function band(hist: IterationSummary[], sign: 1 | -1) {
+  return hist.map((h) =>
+    typeof h.meanReward === 'number' && typeof h.rewardNoise === 'number'
+      ? h.meanReward + sign * h.rewardNoise
+      : null,
+  );
+}
+
+/** A value for a log axis: null unless finite and positive. */
+const positive = (v: number | null | undefined) =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null;
+
+/** "Does the search learn?": per stage, from searchLearning. */
+function learningTable(history: IterationSummary[]): string {
+  const stages = searchLearning(history.filter((h) => Number.isFinite(h.stage)));
+  if (!stages.length) return '';
+  const pct = (v: number | null) => (v === null ? '—' : `${v > 0 ? '+' : ''}${v.toFixed(1)}%`);
+  return `<h4>Does the search learn?</h4><p>Per stage: the policy's entropy from its first to its last iteration; the mean reward over the first and the last third of its iterations; the reward's noise (std of one child's reward over fresh image draws) against the spread of rewards across the children (signal: spread with the noise taken out). A search that learns has falling entropy, a rising reward, and signal well above noise.</p><table><thead><tr><th>stage</th><th>iterations</th><th>entropy</th><th>change</th><th>reward, first → last third</th><th>noise</th><th>signal</th><th>signal / noise</th><th>resets</th></tr></thead><tbody>${stages
+    .map(
+      (l) =>
+        `<tr><td>${l.stage}</td><td>${l.iterations[0]}–${l.iterations[1]}</td><td>${fmt(l.entropy.first)} → ${fmt(l.entropy.last)}</td><td>${pct(l.entropy.changePercent)}</td><td>${fmt(l.reward.firstThird)} → ${fmt(l.reward.lastThird)}</td><td>${fmt(l.noise)}</td><td>${fmt(l.signal)}</td><td>${fmt(l.signalToNoise, 1)}</td><td>${l.resets.length ? l.resets.join(', ') : 'none'}</td></tr>`,
     )
     .join('')}</tbody></table>`;
 }
@@ -106,8 +134,11 @@ export function reportHtml(d: ReportData, opts: HtmlOptions = {}): string {
       `<section id="search"><h2>Search: ${esc(s.name)}</h2><p>${s.iterations}${s.maxIterations ? ` of ${s.maxIterations}` : ''} iterations, stage ${s.stage}${s.phase ? `, now ${esc(s.phase)}` : ''}, ${s.resets} dynamic reset${s.resets === 1 ? '' : 's'}${
         s.computeSeconds !== undefined ? `, ${(s.computeSeconds / 60).toFixed(1)} min of compute` : ''
       }.</p>
-<div class="chart" id="chart-controller" data-title="Controller: mean reward, entropy and baseline per iteration"></div>
+${learningTable(s.history)}
+<div class="chart" id="chart-controller" data-title="Controller: mean reward of its children per iteration, the band ± one std of a single child's reward (its noise), and the baseline (| dynamic reset, ┆ stage change)"></div>
+<div class="chart" id="chart-entropy" data-title="Controller: entropy of the policy per iteration (nats; falls as the policy commits)"></div>
 <div class="chart" id="chart-losses" data-title="Shared GAN: mean D and G loss per iteration (| dynamic reset, ┆ stage change)"></div>
+<div class="chart" id="chart-spread" data-title="Dynamic reset: lowest spread of the G and D loss windows per iteration against the threshold (log scale; a reset fires below it)"></div>
 ${grown}
 <h4>Derived top-K</h4>${scoredTable(s.topK, 'reward') || '<p>not derived yet</p>'}
 ${s.best.length ? `<h4>Best sampled during controller training (not derived)</h4>${scoredTable(s.best, 'reward')}` : ''}
@@ -168,8 +199,24 @@ ${blocks.join('\n')}</section>`,
       x: hist.map((h) => h.iteration),
       series: [
         { label: 'mean reward', values: hist.map((h) => h.meanReward) },
-        { label: 'entropy', values: hist.map((h) => h.entropy) },
         { label: 'baseline', values: hist.map((h) => h.baseline ?? null) },
+        { label: '+ noise', values: band(hist, 1) },
+        { label: '− noise', values: band(hist, -1) },
+      ],
+    },
+    entropy: {
+      x: hist.map((h) => h.iteration),
+      series: [{ label: 'entropy', values: hist.map((h) => h.entropy) }],
+    },
+    spread: {
+      x: hist.map((h) => h.iteration),
+      series: [
+        { label: 'G loss spread', values: hist.map((h) => positive(h.lossSpread?.g)) },
+        { label: 'D loss spread', values: hist.map((h) => positive(h.lossSpread?.d)) },
+        {
+          label: 'threshold',
+          values: hist.map(() => (s?.resetThreshold ? s.resetThreshold : null)),
+        },
       ],
     },
     losses: {
@@ -233,25 +280,36 @@ ${sections.join('\n')}
       ctx.restore();
     }] } };
   }
-  function line(id, xs, series, xlabel, plugins) {
+  function line(id, xs, series, xlabel, plugins, extra) {
     var el = document.getElementById(id);
     if (!el) return;
+    extra = extra || {};
     var any = series.some(function (s) { return s.values.some(function (v) { return v !== null; }); });
     if (!xs.length || !any) return empty(el, 'no data yet');
     var opts = {
       title: el.dataset.title, width: width(el), height: 260, plugins: plugins || [],
-      scales: { x: { time: false } }, axes: [{ label: xlabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000] }, {}],
+      scales: { x: { time: false }, y: extra.log ? { distr: 3 } : {} },
+      axes: [{ label: xlabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000] }, {}],
       series: [{ label: xlabel }].concat(series.map(function (s, i) {
-        return { label: s.label, stroke: colors[i % colors.length], width: 2, spanGaps: true, points: { show: xs.length < 60 } };
+        var st = (extra.styles || {})[i] || {};
+        return { label: s.label, stroke: st.stroke || colors[(st.color !== undefined ? st.color : i) % colors.length], width: st.width || 2, dash: st.dash, spanGaps: true, points: { show: xs.length < 60 } };
       })),
     };
+    if (extra.bands) opts.bands = extra.bands;
     new uPlot(opts, [xs].concat(series.map(function (s) { return s.values; })), el);
   }
-  var c = data.controller;
-  line('chart-controller', c.x, c.series, 'iteration');
   var l = data.losses;
-  line('chart-losses', l.x, l.series, 'iteration', [markers([
-    { at: l.resets, color: '#cf222e', dash: [] }, { at: l.stages, color: '#8250df', dash: [6, 4] }])]);
+  var resetsAndStages = markers([
+    { at: l.resets, color: '#cf222e', dash: [] }, { at: l.stages, color: '#8250df', dash: [6, 4] }]);
+  var c = data.controller;
+  // The noise band: the last two series, drawn thin and filled between.
+  line('chart-controller', c.x, c.series, 'iteration', [resetsAndStages], {
+    styles: { 2: { dash: [4, 4], width: 1, color: 0 }, 3: { dash: [4, 4], width: 1, color: 0 } },
+    bands: [{ series: [3, 4], fill: 'rgba(9,105,218,0.12)' }],
+  });
+  line('chart-entropy', data.entropy.x, data.entropy.series, 'iteration', [resetsAndStages]);
+  line('chart-losses', l.x, l.series, 'iteration', [resetsAndStages]);
+  line('chart-spread', data.spread.x, data.spread.series, 'iteration', [resetsAndStages], { log: true });
   // Retrain curves: one series per candidate over the union of evaluated steps.
   var steps = [];
   data.retrain.forEach(function (r) { r.curve.forEach(function (p) { if (steps.indexOf(p.step) < 0) steps.push(p.step); }); });

@@ -6,6 +6,7 @@ import { Controller, type Beam } from '../../core/controller/controller';
 import { openDataset } from '../../core/datasets';
 import { BatchLoader, type LoaderState } from '../../core/datasets/loader';
 import { imageSizeAt, type GanConfig } from '../../core/gan/config';
+import { type ResetSpread } from '../../core/gan/reset-detector';
 import { DEFAULT_TRAIN, GanTrainer, type TrainConfig } from '../../core/gan/trainer';
 import { type RngState } from '../../core/rng';
 import { type SearchParams } from '../../pipeline/search-params';
@@ -44,11 +45,28 @@ export interface SupernetExtra {
   loader: LoaderState | null;
   sampler: RngState;
   /** Progress inside a shared-training activity (for resume). */
-  phase?: { iteration: number; step: number; dSum: number; gSum: number; dCount: number; gCount: number };
+  phase?: {
+    iteration: number;
+    step: number;
+    dSum: number;
+    gSum: number;
+    dCount: number;
+    gCount: number;
+    /** The lowest loss-window spreads the reset detector saw so far in this iteration. */
+    lowestSpread?: ResetSpread;
+  };
 }
 
 export interface ControllerExtra {
-  phase?: { iteration: number; step: number; rewards: number[]; entropies: number[]; archs: number[][] };
+  phase?: {
+    iteration: number;
+    step: number;
+    rewards: number[];
+    entropies: number[];
+    archs: number[][];
+    /** The raw scores (rewards without the entropy bonus); absent in checkpoints of older versions. */
+    scores?: number[];
+  };
 }
 
 export function ganConfig(p: SearchParams): GanConfig {

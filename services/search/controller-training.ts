@@ -1,5 +1,6 @@
 // Training the controller with REINFORCE for one search iteration (Algorithm 1, line 4).
 import { type ArtifactRef } from '../../core/artifacts';
+import { type GanTrainer } from '../../core/gan/trainer';
 import { type SearchParams } from '../../pipeline/search-params';
 import {
   derivedSeed,
@@ -11,6 +12,7 @@ import {
   type SearchRefs,
 } from './context';
 import { scoreArch } from './scoring';
+import { writeStageGrid } from './grow';
 import { artifactStore } from '../artifact-store';
 import { AttemptCheckpoints, CheckpointGate, resumeOrStart } from '../checkpoints';
 
@@ -21,6 +23,13 @@ export interface ControllerResult {
   meanReward: number;
   entropy: number;
   baseline: number | null;
+  /**
+   * The reward's noise: the standard deviation of one child's score over fresh draws of
+   * rewardImages images, from the rewardProbes children scored twice (null when none were).
+   */
+  rewardNoise: number | null;
+  /** The standard deviation of the scores across this call's children (signal and noise together). */
+  rewardSpread: number;
   /** Checkpoints a retry had to skip (corrupt, missing) and where it resumed instead. */
   recovered?: string;
 }
@@ -29,6 +38,8 @@ export async function trainController(
   p: SearchParams,
   s: SearchRefs,
   hooks: Hooks = noHooks,
+  /** The search's run folder for its sample grids (gridEvery); none: no grid. */
+  gridRunId?: string,
 ): Promise<ControllerResult> {
   if (!s.controller) throw new Error('this search has no controller (random search)');
   const start = await resumeOrStart(hooks, (ref) => loadController(p, ref), s.controller);
@@ -57,6 +68,7 @@ export async function trainController(
             rewards: [] as number[],
             entropies: [] as number[],
             archs: [] as number[][],
+            scores: [] as number[],
           };
     const beams = s.beams.length ? s.beams : undefined;
     // A fresh call (not a resumed attempt of this iteration) starts its baseline afresh, as the
@@ -76,6 +88,7 @@ export async function trainController(
       acc.rewards.push(...u.rewards);
       acc.entropies.push(u.meanEntropy);
       acc.archs.push(...batch.map((b) => b.arch));
+      acc.scores?.push(...scores);
       if (acc.step < p.controllerSteps && gate.ready()) {
         ref = await scratch.put((f) => ctrl.save(f, { phase: { ...acc } }));
         gate.wrote();
@@ -83,9 +96,15 @@ export async function trainController(
       hooks.progress({ step: acc.step, total: p.controllerSteps, ...(ref ? { ref } : {}) });
       await hooks.breathe();
     }
+    const scores = acc.scores ?? acc.rewards;
+    const rewardNoise = await probeNoise(p, s, trainer, acc.archs, scores, hooks);
+    const done = s.iteration + 1;
+    if (gridRunId && p.gridEvery > 0 && done % p.gridEvery === 0 && acc.archs.length) {
+      const best = scores.indexOf(Math.max(...scores));
+      await writeStageGrid(p, trainer, s.stage, done, acc.archs[best], gridRunId);
+    }
     const controller = await saveController(p, ctrl);
     await scratch.prune([controller]);
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     return {
       controller,
       archs: acc.archs,
@@ -94,10 +113,53 @@ export async function trainController(
       entropy: mean(acc.entropies),
       baseline:
         ctrl.baseline === null ? null : ctrl.baseline.reduce((a, b) => a + b, 0) / ctrl.baseline.length,
+      rewardNoise,
+      rewardSpread: std(scores),
       ...(start.recovered ? { recovered: start.recovered } : {}),
     };
   } finally {
     ctrl.dispose();
     trainer.dispose();
   }
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** Population standard deviation (0 for fewer than two values). */
+export function std(xs: number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));
+}
+
+/**
+ * Scores the last `rewardProbes` children of the call once more on fresh images (the supernet has
+ * not changed since their first score) and returns the pooled standard deviation of one score:
+ * sqrt(mean((a - b)² / 2)) over the pairs. The probes use their own seeds, so the search's own
+ * draws, and its trajectory, are the same with or without them.
+ */
+async function probeNoise(
+  p: SearchParams,
+  s: SearchRefs,
+  trainer: GanTrainer,
+  archs: number[][],
+  scores: number[],
+  hooks: Hooks,
+): Promise<number | null> {
+  const n = Math.min(p.rewardProbes, archs.length);
+  if (n === 0) return null;
+  let sq = 0;
+  for (let j = 0; j < n; j++) {
+    const i = archs.length - 1 - j;
+    const again = await scoreArch(
+      p,
+      trainer,
+      archs[i],
+      s.stage,
+      derivedSeed(p, 'reward-probe', s.iteration, j),
+    );
+    sq += (again - scores[i]) ** 2 / 2;
+    await hooks.breathe();
+  }
+  return Math.sqrt(sq / n);
 }

@@ -1,6 +1,7 @@
 // Growing to the next stage: the finished stage's top-K beams start the new controller.
 import * as path from 'node:path';
 import { type ArtifactRef } from '../../core/artifacts';
+import { type GanTrainer } from '../../core/gan/trainer';
 import { saveGrid } from '../../core/metrics/grid';
 import { Rng } from '../../core/rng';
 import { artifactStore } from '../artifact-store';
@@ -28,16 +29,29 @@ export async function stageGrid(
 ): Promise<string> {
   const { trainer } = await loadTrainer(p, s.supernet);
   try {
-    const images = trainer.sample(64, { arch, rng: new Rng(1) });
-    const store = artifactStore(p);
-    const file = path.join(store.runDir(runId), `samples-stage${s.stage}-iter${s.iteration}.png`);
-    saveGrid(file, images);
-    images.dispose();
-    await store.publish(runId, file);
-    return file;
+    if (trainer.stage !== s.stage) trainer.setStage(s.stage);
+    return await writeStageGrid(p, trainer, s.stage, s.iteration, arch, runId);
   } finally {
     trainer.dispose();
   }
+}
+
+/** The grid of `arch` on a loaded supernet, as samples-stage<stage>-iter<iterations done>.png. */
+export async function writeStageGrid(
+  p: SearchParams,
+  trainer: GanTrainer,
+  stage: number,
+  iterationsDone: number,
+  arch: readonly number[],
+  runId: string,
+): Promise<string> {
+  const images = trainer.sample(64, { arch, rng: new Rng(1) });
+  const store = artifactStore(p);
+  const file = path.join(store.runDir(runId), `samples-stage${stage}-iter${iterationsDone}.png`);
+  saveGrid(file, images);
+  images.dispose();
+  await store.publish(runId, file);
+  return file;
 }
 
 /** Grows to `stage`: beams of the finished stage become the new controller's starting points. */

@@ -5,6 +5,7 @@ import { randomArch } from '../../core/arch/encoding';
 import { type ArtifactRef } from '../../core/artifacts';
 import { Controller, type Beam } from '../../core/controller/controller';
 import { BatchLoader } from '../../core/datasets/loader';
+import { type ResetSpread } from '../../core/gan/reset-detector';
 import { GanTrainer } from '../../core/gan/trainer';
 import { Rng } from '../../core/rng';
 import { type SearchParams } from '../../pipeline/search-params';
@@ -49,6 +50,11 @@ export interface SharedResult {
   recovered?: string;
   /** Random search without weight sharing: the child trained and its score. */
   child?: { arch: number[]; score: number };
+  /**
+   * The lowest spread (variance or std, as dynamicReset.measure) of the G and D loss windows that
+   * the reset detector compared with its threshold in this iteration; null where no window filled.
+   */
+  lossSpread: ResetSpread;
 }
 
 export async function trainShared(
@@ -81,6 +87,8 @@ export async function trainShared(
     if (p.mode === 'random' && !p.weightSharing) return await trainChild(p, s, sample, loader, total, hooks);
 
     const resumedFromStep = acc.step;
+    const lowest: ResetSpread = acc.lowestSpread ?? { g: null, d: null };
+    acc.lowestSpread = lowest;
     const scratch = new AttemptCheckpoints(artifactStore(p));
     const { stopped: reset } = await trainLoop(trainer, loader, acc, {
       end: total,
@@ -92,7 +100,10 @@ export async function trainShared(
           trainer.save(f, { loader: loader.state(), sampler: samplerRng.state(), phase: { ...acc } }),
         ),
       hooks,
-      stopOn: (r) => r.reset,
+      stopOn: (r) => {
+        keepLowest(lowest, trainer.detector.lastSpread);
+        return r.reset;
+      },
     });
     const supernet = await saveTrainer(p, trainer, { loader: loader.state(), sampler: samplerRng.state() });
     // The result exists: this attempt's intermediate checkpoints are garbage from here on.
@@ -103,11 +114,20 @@ export async function trainShared(
       ...meanLosses(acc),
       reset,
       resumedFromStep,
+      lossSpread: lowest,
       ...(start.recovered ? { recovered: start.recovered } : {}),
     };
   } finally {
     trainer.dispose();
     ctrl?.dispose();
+  }
+}
+
+/** Folds one check's spreads into the iteration's lowest. */
+function keepLowest(lowest: ResetSpread, now: ResetSpread): void {
+  for (const k of ['g', 'd'] as const) {
+    const v = now[k];
+    if (v !== null && (lowest[k] === null || v < lowest[k]!)) lowest[k] = v;
   }
 }
 
@@ -136,6 +156,7 @@ async function trainChild(
       ...meanLosses(losses),
       reset: false,
       resumedFromStep: 0,
+      lossSpread: { g: null, d: null },
       child: { arch, score },
     };
   } finally {
