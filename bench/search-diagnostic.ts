@@ -16,13 +16,9 @@ import * as path from 'node:path';
 import { selectBackend } from '../core/backend';
 import { projectRoot } from '../core/paths';
 import { loadPipeline } from '../pipeline/load';
-import type { Plan } from '../pipeline/plan';
-import { runEmbedded } from '../runtime/embedded';
-import { freePort, startDevServer } from '../server/dev-server';
-import { artifactStore } from '../services/artifact-store';
 import { searchLearning } from '../services/search/learning';
 import { probeRewards, type RewardProbe } from '../services/search/reward-probe';
-import type { IterationSummary, SearchResult } from '../workflows/search';
+import { onScratchServer, searchOnly, searchOutcome } from './search-run';
 
 interface Args {
   file: string;
@@ -56,20 +52,6 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-/** The plan cut down to its search step and everything that step needs. */
-function searchOnly(plan: Plan): { plan: Plan; stepId: string } {
-  const search = plan.steps.find((s) => s.uses === 'autogan.search');
-  if (!search) throw new Error(`${plan.source}: no autogan.search step`);
-  const keep = new Set<string>();
-  const visit = (id: string) => {
-    if (keep.has(id)) return;
-    keep.add(id);
-    plan.steps.find((s) => s.id === id)?.needs.forEach(visit);
-  };
-  visit(search.id);
-  return { plan: { ...plan, steps: plan.steps.filter((s) => keep.has(s.id)) }, stepId: search.id };
-}
-
 const round = (v: number | null | undefined, d = 4) =>
   v === null || v === undefined || !Number.isFinite(v) ? null : +v.toFixed(d);
 
@@ -97,27 +79,13 @@ function probeSummary(p: RewardProbe) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const backend = await selectBackend('auto', () => undefined);
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-search-'));
-  process.chdir(work);
   const { plan, stepId } = searchOnly(loadPipeline(args.file));
-  const port = await freePort();
-  const server = await startDevServer({
-    port,
-    headless: true,
-    dbFile: path.join(work, 'temporal.db'),
-    log: () => undefined,
-  });
-  try {
+  await onScratchServer('bench-search-', async (run) => {
     const t0 = Date.now();
-    const { workflowId, result } = await runEmbedded(plan, { port, log: (l) => console.error(l) });
+    const { workflowId, result } = await run(plan);
     const wall = (Date.now() - t0) / 1000;
-    const search = result.outputs[stepId] as unknown as SearchResult;
+    const { search, dir, history } = searchOutcome(result, workflowId, stepId);
     const p = search.params;
-    const store = artifactStore(p);
-    const dir = store.runDir(`${workflowId}.${stepId}`);
-    const history = JSON.parse(
-      fs.readFileSync(path.join(dir, 'search-history.json'), 'utf8'),
-    ) as IterationSummary[];
     const learning = searchLearning(history);
 
     // The supernet (and controller) each stage ended with: grow steps, then the final stage.
@@ -214,9 +182,7 @@ async function main() {
     const text = JSON.stringify(out, null, 2);
     if (args.out) fs.writeFileSync(args.out, text + '\n');
     console.log(text);
-  } finally {
-    await server.stop();
-  }
+  });
 }
 
 main().catch((err) => {

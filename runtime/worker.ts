@@ -51,13 +51,24 @@ export function installRuntime(): void {
 }
 
 /** A worker's connection to the target (the SDK's native connection; quiet runtime logs first). */
-export async function connectWorker(t: TemporalTarget): Promise<NativeConnection> {
+export async function connectWorker(t: TemporalTarget, waitMs = 30_000): Promise<NativeConnection> {
   installRuntime();
-  return NativeConnection.connect({
-    address: t.address,
-    ...(t.tls ? { tls: tlsOptions(t) } : {}),
-    ...(t.apiKey ? { apiKey: t.apiKey } : {}),
-  });
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await NativeConnection.connect({
+        address: t.address,
+        ...(t.tls ? { tls: tlsOptions(t) } : {}),
+        ...(t.apiKey ? { apiKey: t.apiKey } : {}),
+      });
+    } catch (err) {
+      // A server that just started listens before its frontend is healthy ("Frontend is not
+      // healthy yet"): a benchmark run failed so. Wait for it; any other error is the caller's.
+      if (!/not healthy yet/i.test(String((err as Error)?.message ?? err)) || Date.now() > deadline)
+        throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;

@@ -2,10 +2,15 @@
 // re-scored on fresh images), the spread across children, the reset detector's spreads against its
 // threshold, the per-stage summary, and the direct reward probe on a supernet.
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PNG } from 'pngjs';
 import { ResetDetector } from '../core/gan/reset-detector';
+import { artifactStore } from '../services/artifact-store';
+import { trainController } from '../services/search/controller-training';
 import { withSearchDefaults } from '../pipeline/search-params';
 import { scoreArch } from '../services/search/scoring';
-import { loadTrainer, derivedSeed } from '../services/search/context';
+import { derivedSeed, loadTrainer, noHooks } from '../services/search/context';
 import { searchLearning, stageLearning } from '../services/search/learning';
 import { probeRewards } from '../services/search/reward-probe';
 import type { IterationSummary } from '../workflows/search';
@@ -134,6 +139,18 @@ describe('search learning: what a search records about itself', function () {
     assert.equal(r0.controller!.rewardNoise, null);
     assert.deepEqual(r0.controller!.rewards, c.rewards);
     assert.deepEqual(r0.controller!.archs, c.archs);
+  });
+
+  it('gridEvery: the controller call writes the grid of its best child every N iterations done', async () => {
+    const p = withSearchDefaults(tinySearch(queues, { gridEvery: 2 }));
+    const s = await startSearch(p);
+    const dir = artifactStore(p).runDir('grid-run');
+    const one = await trainController(p, { ...s, iteration: 0 }, noHooks, 'grid-run');
+    assert.ok(!fs.existsSync(dir) || fs.readdirSync(dir).length === 0, 'after 1 iteration: none');
+    await trainController(p, { ...s, controller: one.controller, iteration: 1 }, noHooks, 'grid-run');
+    const file = path.join(dir, 'samples-stage0-iter2.png');
+    const png = PNG.sync.read(fs.readFileSync(file));
+    assert.ok(png.width > 8 && png.height > 8, `${png.width}×${png.height}`);
   });
 
   it('probeRewards: paired draws, noise, signal and the policy lift, deterministic per tag', async () => {

@@ -126,7 +126,7 @@ export async function trainController(
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 /** Population standard deviation (0 for fewer than two values). */
-export function std(xs: number[]): number {
+function std(xs: number[]): number {
   if (xs.length < 2) return 0;
   const m = mean(xs);
   return Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));

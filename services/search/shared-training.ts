@@ -97,7 +97,11 @@ export async function trainShared(
       checkpointMinSeconds: p.checkpointMinSeconds,
       checkpoint: () =>
         scratch.put((f) =>
-          trainer.save(f, { loader: loader.state(), sampler: samplerRng.state(), phase: { ...acc } }),
+          trainer.save(f, {
+            loader: loader.state(),
+            sampler: samplerRng.state(),
+            phase: { ...acc, lowestSpread: { ...lowest } },
+          }),
         ),
       hooks,
       stopOn: (r) => {

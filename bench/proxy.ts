@@ -1,0 +1,216 @@
+// Proxy validity (AutoGAN §4.3.1, Fig. 7) at a pipeline's scale: does an architecture's reward on the
+// searched supernet rank architectures like training each one from scratch does?
+//  1. runs the pipeline's search (the real workflow, fresh dev server, scratch folder);
+//  2. takes --policy distinct architectures from the final policy (the best of 3× as many sampled)
+//     and --random distinct uniform ones, and scores each on the final supernet on --draws paired
+//     image draws (the proxy: their mean);
+//  3. retrains every one from scratch with the pipeline's retrain settings and one fixed budget
+//     (--iterations), as a pipeline of retrain steps that run side by side within the workers'
+//     capacity, and takes each one's final IS on the digit classifier (the real score);
+//  4. reports Spearman's ρ and Kendall's τ between proxy and real, over all and over the random
+//     architectures alone, and the policy's and the random architectures' mean real IS.
+//
+//   npm run bench:proxy -- [pipeline.yaml] [--policy 4] [--random 6] [--iterations 2000]
+//                          [--draws 3] [--out FILE]
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomArch } from '../core/arch/encoding';
+import { selectBackend } from '../core/backend';
+import { kendall, spearman } from '../core/metrics/rank-correlation';
+import { projectRoot } from '../core/paths';
+import { Rng } from '../core/rng';
+import { loadPipeline } from '../pipeline/load';
+import { derivedSeed, derive, loadTrainer } from '../services/search';
+import { scoreArch } from '../services/search/scoring';
+import { onScratchServer, searchOnly, searchOutcome } from './search-run';
+
+interface Args {
+  file: string;
+  policy: number;
+  random: number;
+  iterations: number;
+  draws: number;
+  out?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    file: path.join(projectRoot(), 'pipelines', 'demo-mnist.yaml'),
+    policy: 4,
+    random: 6,
+    iterations: 2000,
+    draws: 3,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const int = (min: number) => {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < min) throw new Error(`${k} must be an integer ≥ ${min}`);
+      return n;
+    };
+    if (k === '--policy') a.policy = int(1);
+    else if (k === '--random') a.random = int(1);
+    else if (k === '--iterations') a.iterations = int(1);
+    else if (k === '--draws') a.draws = int(1);
+    else if (k === '--out') a.out = path.resolve(argv[++i] ?? '');
+    else if (k.startsWith('--')) throw new Error(`unknown option ${k}`);
+    else a.file = path.resolve(k);
+  }
+  if (a.policy + a.random < 3) throw new Error('--policy + --random must be at least 3');
+  return a;
+}
+
+const round = (v: number, d = 4) => (Number.isFinite(v) ? +v.toFixed(d) : null);
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const backend = await selectBackend('auto', () => undefined);
+  const source = loadPipeline(args.file);
+  const { plan, stepId } = searchOnly(source);
+  const retrainStep = source.steps.find((s) => s.uses === 'autogan.retrain');
+  if (!retrainStep)
+    throw new Error(`${args.file}: no autogan.retrain step to take the retrain settings from`);
+  const rw = retrainStep.with as Record<string, unknown>;
+
+  await onScratchServer('bench-proxy-', async (run) => {
+    const t0 = Date.now();
+    const { workflowId, result } = await run(plan);
+    const searchSeconds = (Date.now() - t0) / 1000;
+    const { search } = searchOutcome(result, workflowId, stepId);
+    const p = search.params;
+    const refs = {
+      supernet: search.supernet,
+      controller: search.controller,
+      beams: search.beams,
+      stage: search.stage,
+      iteration: search.iterations,
+    };
+
+    // The architectures: the policy's best distinct ones, then distinct uniform ones.
+    const key = (a: number[]) => a.join(' ');
+    const picked = new Map<string, { arch: number[]; source: 'policy' | 'random' }>();
+    if (search.controller) {
+      const d = await derive(p, refs, { m: 3 * args.policy, k: 3 * args.policy, tag: 'proxy' });
+      for (const t of d.topK) {
+        if ([...picked.values()].filter((x) => x.source === 'policy').length >= args.policy) break;
+        if (!picked.has(key(t.arch))) picked.set(key(t.arch), { arch: t.arch, source: 'policy' });
+      }
+    }
+    const rng = new Rng(derivedSeed(p, 'proxy-random'));
+    for (
+      let tries = 0;
+      [...picked.values()].filter((x) => x.source === 'random').length < args.random;
+      tries++
+    ) {
+      if (tries > 10_000) throw new Error('could not draw enough distinct uniform architectures');
+      const a = randomArch(search.stage, rng);
+      if (!picked.has(key(a))) picked.set(key(a), { arch: a, source: 'random' });
+    }
+    const archs = [...picked.values()];
+
+    // The proxy: mean reward on the final supernet over paired draws.
+    console.error(`[proxy] scoring ${archs.length} architectures on the supernet`);
+    const { trainer } = await loadTrainer(p, search.supernet);
+    const proxies: number[] = [];
+    try {
+      if (trainer.stage !== search.stage) trainer.setStage(search.stage);
+      for (const a of archs) {
+        const s: number[] = [];
+        for (let r = 0; r < args.draws; r++)
+          s.push(await scoreArch(p, trainer, a.arch, search.stage, derivedSeed(p, 'proxy', 'draw', r)));
+        proxies.push(mean(s));
+      }
+    } finally {
+      trainer.dispose();
+    }
+
+    // The real score: each retrained from scratch with one budget, side by side.
+    const spec = source.spec;
+    const steps = archs.map((a, i) => ({
+      id: `a${i}`,
+      uses: 'autogan.retrain',
+      with: {
+        arch: a.arch,
+        label: `a${i}`,
+        ...(rw.gan ? { gan: rw.gan } : {}),
+        ...(rw.train ? { train: rw.train } : {}),
+        ...(rw.datasetLimit ? { datasetLimit: rw.datasetLimit } : {}),
+        iterations: args.iterations,
+        stepsPerActivity: args.iterations * Number((rw.train as { nCritic?: number })?.nCritic ?? 5),
+        evalImages: 1000,
+        checkpointEvery: 500,
+      },
+    }));
+    const file = path.join(process.cwd(), 'proxy-retrain.yaml');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'autogan/v1',
+        kind: 'Pipeline',
+        metadata: { name: `${source.name}-proxy` },
+        spec: { dataset: spec.dataset, seed: spec.seed, artifacts: { path: 'runs' }, steps },
+      }),
+    );
+    console.error(`[proxy] retraining ${archs.length} architectures for ${args.iterations} iterations each`);
+    const t1 = Date.now();
+    const retrained = await run(loadPipeline(file));
+    const retrainSeconds = (Date.now() - t1) / 1000;
+    const real = archs.map((_, i) => {
+      const out = retrained.result.outputs[`a${i}`] as { final?: { is: number; fid: number | null } };
+      if (!out?.final) throw new Error(`retrain a${i} has no final evaluation`);
+      return out.final;
+    });
+
+    const isReal = real.map((r) => r.is);
+    const randomIdx = archs.map((a, i) => (a.source === 'random' ? i : -1)).filter((i) => i >= 0);
+    const policyIdx = archs.map((a, i) => (a.source === 'policy' ? i : -1)).filter((i) => i >= 0);
+    const pick = (xs: number[], idx: number[]) => idx.map((i) => xs[i]);
+    const out = {
+      benchmark: 'proxy',
+      pipeline: source.name,
+      source: path.relative(projectRoot(), args.file),
+      date: new Date().toISOString().slice(0, 10),
+      backend: backend.package,
+      cpus: os.cpus().length,
+      command: `npm run bench:proxy -- ${process.argv.slice(2).join(' ')}`.trim(),
+      searchSeconds: +searchSeconds.toFixed(1),
+      retrainSeconds: +retrainSeconds.toFixed(1),
+      budget: {
+        iterations: args.iterations,
+        evalImages: 1000,
+        proxyDraws: args.draws,
+        rewardImages: p.rewardImages,
+      },
+      spearman: round(spearman(proxies, isReal), 3),
+      kendall: round(kendall(proxies, isReal), 3),
+      randomOnly:
+        randomIdx.length >= 3
+          ? {
+              spearman: round(spearman(pick(proxies, randomIdx), pick(isReal, randomIdx)), 3),
+              kendall: round(kendall(pick(proxies, randomIdx), pick(isReal, randomIdx)), 3),
+            }
+          : null,
+      realIs: {
+        policyMean: policyIdx.length ? round(mean(pick(isReal, policyIdx)), 3) : null,
+        randomMean: randomIdx.length ? round(mean(pick(isReal, randomIdx)), 3) : null,
+      },
+      points: archs.map((a, i) => ({
+        arch: a.arch.join(' '),
+        source: a.source,
+        proxy: round(proxies[i]),
+        real: round(real[i].is, 3),
+        fid: real[i].fid === null ? null : round(real[i].fid!, 3),
+      })),
+    };
+    const text = JSON.stringify(out, null, 2);
+    if (args.out) fs.writeFileSync(args.out, text + '\n');
+    console.log(text);
+  });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

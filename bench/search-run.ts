@@ -1,0 +1,59 @@
+// What the search benchmarks share: a pipeline cut down to its search step, run through the real
+// workflow on a fresh Temporal dev server in a scratch folder, and the search's run folder.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Plan, PipelineResult } from '../pipeline/plan';
+import { runEmbedded } from '../runtime/embedded';
+import { freePort, startDevServer } from '../server/dev-server';
+import { artifactStore } from '../services/artifact-store';
+import type { IterationSummary, SearchResult } from '../workflows/search';
+
+/** The plan cut down to its search step and everything that step needs. */
+export function searchOnly(plan: Plan): { plan: Plan; stepId: string } {
+  const search = plan.steps.find((s) => s.uses === 'autogan.search');
+  if (!search) throw new Error(`${plan.source}: no autogan.search step`);
+  const keep = new Set<string>();
+  const visit = (id: string) => {
+    if (keep.has(id)) return;
+    keep.add(id);
+    plan.steps.find((s) => s.id === id)?.needs.forEach(visit);
+  };
+  visit(search.id);
+  return { plan: { ...plan, steps: plan.steps.filter((s) => keep.has(s.id)) }, stepId: search.id };
+}
+
+/** A scratch folder (the working directory from here on) with a fresh dev server; stopped after `fn`. */
+export async function onScratchServer<T>(
+  prefix: string,
+  fn: (run: (plan: Plan) => Promise<{ result: PipelineResult; workflowId: string }>) => Promise<T>,
+): Promise<T> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.chdir(work);
+  const port = await freePort();
+  const server = await startDevServer({
+    port,
+    headless: true,
+    dbFile: path.join(work, 'temporal.db'),
+    log: () => undefined,
+  });
+  try {
+    return await fn((plan) => runEmbedded(plan, { port, log: (l) => console.error(l) }));
+  } finally {
+    await server.stop();
+  }
+}
+
+/** A finished search of a pipeline run: its result, folder and full iteration history. */
+export function searchOutcome(
+  result: PipelineResult,
+  workflowId: string,
+  stepId: string,
+): { search: SearchResult; dir: string; history: IterationSummary[] } {
+  const search = result.outputs[stepId] as unknown as SearchResult;
+  const dir = artifactStore(search.params).runDir(`${workflowId}.${stepId}`);
+  const history = JSON.parse(
+    fs.readFileSync(path.join(dir, 'search-history.json'), 'utf8'),
+  ) as IterationSummary[];
+  return { search, dir, history };
+}
