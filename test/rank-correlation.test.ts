@@ -1,4 +1,4 @@
-// Spearman's ρ and Kendall's τ-b against scipy.stats (scipy 1.x: spearmanr, kendalltau with its
+// Spearman's ρ and Kendall's τ-b against scipy.stats (scipy 1.17.1: spearmanr, kendalltau with its
 // default tau-b), on the examples of scipy's own documentation and a tied case, values printed by
 // scipy and pasted here.
 import { strict as assert } from 'node:assert';
@@ -17,7 +17,7 @@ describe('rank correlations', () => {
   });
 
   it("Kendall's τ-b equals scipy.stats.kendalltau", () => {
-    close(kendall([12, 2, 1, 12, 2], [1, 4, 7, 1, 0]), -0.47140452079103173);
+    close(kendall([12, 2, 1, 12, 2], [1, 4, 7, 1, 0]), -0.4714045207910316);
     close(kendall([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]), 0.7378647873726218);
   });
 
