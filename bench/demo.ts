@@ -1,15 +1,12 @@
 // Benchmark: the demo pipeline end to end (`autogan run pipelines/demo-mnist.yaml --embedded`):
 // wall time, and how much of it activities were running (the union of all activity intervals of
 // the pipeline, the search's continued runs and the retrain children) versus orchestration time.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Connection, Client } from '@temporalio/client';
 import { selectBackend } from '../core/backend';
 import { projectRoot } from '../core/paths';
 import { loadPipeline } from '../pipeline/load';
-import { runEmbedded } from '../runtime/embedded';
-import { freePort, startDevServer } from '../server/dev-server';
+import { emit, onScratchServer, runMain } from './search-run';
 
 type Interval = [number, number];
 
@@ -71,21 +68,12 @@ async function main() {
   // Absolute before the chdir into the scratch folder below.
   const file = path.resolve(process.argv[2] ?? path.join(projectRoot(), 'pipelines', 'demo-mnist.yaml'));
   const backend = await selectBackend('auto', () => undefined);
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-demo-'));
-  process.chdir(work);
-  const plan = loadPipeline(file);
-  const port = await freePort();
-  const server = await startDevServer({
-    port,
-    headless: true,
-    dbFile: path.join(work, 'temporal.db'),
-    log: () => undefined,
-  });
-  try {
+  await onScratchServer('bench-demo-', async (run, address) => {
+    const plan = loadPipeline(file);
     const t0 = Date.now();
-    const { workflowId, result } = await runEmbedded(plan, { port, log: (l) => console.error(l) });
+    const { workflowId, result } = await run(plan);
     const wall = (Date.now() - t0) / 1000;
-    const connection = await Connection.connect({ address: server.address });
+    const connection = await Connection.connect({ address });
     const client = new Client({ connection });
     const ids = [
       workflowId,
@@ -107,31 +95,20 @@ async function main() {
     await connection.close();
     const busy = unionLength(all) / 1000;
     const ev = (result.outputs.evaluate ?? {}) as { winner?: { arch: number[]; is: number; fid: number } };
-    console.log(
-      JSON.stringify(
-        {
-          benchmark: 'demo',
-          pipeline: plan.name,
-          backend: backend.package,
-          wallSeconds: +wall.toFixed(1),
-          activitySeconds: +busy.toFixed(1),
-          activityShare: +(busy / wall).toFixed(3),
-          orchestrationSeconds: +(wall - busy).toFixed(1),
-          activitySecondsByType: byType,
-          winner: ev.winner
-            ? { arch: ev.winner.arch.join(' '), is: +ev.winner.is.toFixed(3), fid: +ev.winner.fid.toFixed(2) }
-            : null,
-        },
-        null,
-        2,
-      ),
-    );
-  } finally {
-    await server.stop();
-  }
+    emit({
+      benchmark: 'demo',
+      pipeline: plan.name,
+      backend: backend.package,
+      wallSeconds: +wall.toFixed(1),
+      activitySeconds: +busy.toFixed(1),
+      activityShare: +(busy / wall).toFixed(3),
+      orchestrationSeconds: +(wall - busy).toFixed(1),
+      activitySecondsByType: byType,
+      winner: ev.winner
+        ? { arch: ev.winner.arch.join(' '), is: +ev.winner.is.toFixed(3), fid: +ev.winner.fid.toFixed(2) }
+        : null,
+    });
+  });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

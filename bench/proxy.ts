@@ -23,7 +23,7 @@ import { Rng } from '../core/rng';
 import { loadPipeline } from '../pipeline/load';
 import { derivedSeed, derive, loadTrainer } from '../services/search';
 import { scoreArch } from '../services/search/scoring';
-import { onScratchServer, searchOnly, searchOutcome } from './search-run';
+import { emit, onScratchServer, runMain, searchOnly, searchOutcome } from './search-run';
 
 interface Args {
   file: string;
@@ -67,14 +67,14 @@ const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const backend = await selectBackend('auto', () => undefined);
-  const source = loadPipeline(args.file);
-  const { plan, stepId } = searchOnly(source);
-  const retrainStep = source.steps.find((s) => s.uses === 'autogan.retrain');
-  if (!retrainStep)
-    throw new Error(`${args.file}: no autogan.retrain step to take the retrain settings from`);
-  const rw = retrainStep.with as Record<string, unknown>;
-
   await onScratchServer('bench-proxy-', async (run) => {
+    // Loaded in the scratch folder: the pipeline's relative artifact path lands there.
+    const source = loadPipeline(args.file);
+    const { plan, stepId } = searchOnly(source);
+    const retrainStep = source.steps.find((s) => s.uses === 'autogan.retrain');
+    if (!retrainStep)
+      throw new Error(`${args.file}: no autogan.retrain step to take the retrain settings from`);
+    const rw = retrainStep.with as Record<string, unknown>;
     const t0 = Date.now();
     const { workflowId, result } = await run(plan);
     const searchSeconds = (Date.now() - t0) / 1000;
@@ -204,13 +204,8 @@ async function main() {
         fid: real[i].fid === null ? null : round(real[i].fid!, 3),
       })),
     };
-    const text = JSON.stringify(out, null, 2);
-    if (args.out) fs.writeFileSync(args.out, text + '\n');
-    console.log(text);
+    emit(out, args.out);
   });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -18,7 +18,7 @@ import { projectRoot } from '../core/paths';
 import { loadPipeline } from '../pipeline/load';
 import { searchLearning } from '../services/search/learning';
 import { probeRewards, type RewardProbe } from '../services/search/reward-probe';
-import { onScratchServer, searchOnly, searchOutcome } from './search-run';
+import { emit, onScratchServer, runMain, searchOnly, searchOutcome } from './search-run';
 
 interface Args {
   file: string;
@@ -79,8 +79,9 @@ function probeSummary(p: RewardProbe) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const backend = await selectBackend('auto', () => undefined);
-  const { plan, stepId } = searchOnly(loadPipeline(args.file));
   await onScratchServer('bench-search-', async (run) => {
+    // Loaded in the scratch folder: the pipeline's relative artifact path lands there.
+    const { plan, stepId } = searchOnly(loadPipeline(args.file));
     const t0 = Date.now();
     const { workflowId, result } = await run(plan);
     const wall = (Date.now() - t0) / 1000;
@@ -179,13 +180,8 @@ async function main() {
       })),
       grids: args.grids ? grids.map((g) => path.join(args.grids!, g)) : grids,
     };
-    const text = JSON.stringify(out, null, 2);
-    if (args.out) fs.writeFileSync(args.out, text + '\n');
-    console.log(text);
+    emit(out, args.out);
   });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -23,10 +23,16 @@ export function searchOnly(plan: Plan): { plan: Plan; stepId: string } {
   return { plan: { ...plan, steps: plan.steps.filter((s) => keep.has(s.id)) }, stepId: search.id };
 }
 
-/** A scratch folder (the working directory from here on) with a fresh dev server; stopped after `fn`. */
+/**
+ * A scratch folder (the working directory from here on) with a fresh dev server; stopped after
+ * `fn`, which gets a runner of plans on it (embedded workers) and the server's address.
+ */
 export async function onScratchServer<T>(
   prefix: string,
-  fn: (run: (plan: Plan) => Promise<{ result: PipelineResult; workflowId: string }>) => Promise<T>,
+  fn: (
+    run: (plan: Plan) => Promise<{ result: PipelineResult; workflowId: string }>,
+    address: string,
+  ) => Promise<T>,
 ): Promise<T> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   process.chdir(work);
@@ -38,7 +44,7 @@ export async function onScratchServer<T>(
     log: () => undefined,
   });
   try {
-    return await fn((plan) => runEmbedded(plan, { port, log: (l) => console.error(l) }));
+    return await fn((plan) => runEmbedded(plan, { port, log: (l) => console.error(l) }), server.address);
   } finally {
     await server.stop();
   }
@@ -56,4 +62,19 @@ export function searchOutcome(
     fs.readFileSync(path.join(dir, 'search-history.json'), 'utf8'),
   ) as IterationSummary[];
   return { search, dir, history };
+}
+
+/** Prints a benchmark's JSON, and writes it to `file` too when given. */
+export function emit(out: unknown, file?: string): void {
+  const text = JSON.stringify(out, null, 2);
+  if (file) fs.writeFileSync(file, text + '\n');
+  console.log(text);
+}
+
+/** Runs a benchmark's main; an error is printed and exits 1. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
 }
