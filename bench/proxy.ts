@@ -13,7 +13,6 @@
 //   npm run bench:proxy -- [pipeline.yaml] [--policy 4] [--random 6] [--iterations 2000]
 //                          [--draws 3] [--out FILE]
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomArch } from '../core/arch/encoding';
 import { selectBackend } from '../core/backend';
@@ -23,7 +22,7 @@ import { Rng } from '../core/rng';
 import { loadPipeline } from '../pipeline/load';
 import { derivedSeed, derive, loadTrainer } from '../services/search';
 import { scoreArch } from '../services/search/scoring';
-import { emit, onScratchServer, runMain, searchOnly, searchOutcome } from './search-run';
+import { benchHeader, emit, onScratchServer, runMain, searchOnly, searchOutcome } from './search-run';
 
 interface Args {
   file: string;
@@ -168,12 +167,7 @@ async function main() {
     const policyIdx = archs.map((a, i) => (a.source === 'policy' ? i : -1)).filter((i) => i >= 0);
     const pick = (xs: number[], idx: number[]) => idx.map((i) => xs[i]);
     const out = {
-      benchmark: 'proxy',
-      pipeline: source.name,
-      source: path.relative(projectRoot(), args.file),
-      date: new Date().toISOString().slice(0, 10),
-      backend: backend.package,
-      cpus: os.cpus().length,
+      ...benchHeader('proxy', source.name, args.file, backend.package),
       command: `npm run bench:proxy -- ${process.argv.slice(2).join(' ')}`.trim(),
       searchSeconds: +searchSeconds.toFixed(1),
       retrainSeconds: +retrainSeconds.toFixed(1),

@@ -11,14 +11,13 @@
 //
 //   npm run bench:search -- [pipeline.yaml] [--children 12] [--draws 3] [--grids DIR] [--out FILE]
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { selectBackend } from '../core/backend';
 import { projectRoot } from '../core/paths';
 import { loadPipeline } from '../pipeline/load';
 import { searchLearning } from '../services/search/learning';
 import { probeRewards, type RewardProbe } from '../services/search/reward-probe';
-import { emit, onScratchServer, runMain, searchOnly, searchOutcome } from './search-run';
+import { benchHeader, emit, onScratchServer, runMain, searchOnly, searchOutcome } from './search-run';
 
 interface Args {
   file: string;
@@ -119,12 +118,7 @@ async function main() {
     }
 
     const out = {
-      benchmark: 'search-diagnostic',
-      pipeline: plan.name,
-      source: path.relative(projectRoot(), args.file),
-      date: new Date().toISOString().slice(0, 10),
-      backend: backend.package,
-      cpus: os.cpus().length,
+      ...benchHeader('search-diagnostic', plan.name, args.file, backend.package),
       wallSeconds: +wall.toFixed(1),
       computeSeconds: +search.computeSeconds.toFixed(1),
       settings: {

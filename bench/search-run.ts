@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { projectRoot } from '../core/paths';
 import type { Plan, PipelineResult } from '../pipeline/plan';
 import { runEmbedded } from '../runtime/embedded';
 import { freePort, startDevServer } from '../server/dev-server';
@@ -77,4 +78,16 @@ export function runMain(main: () => Promise<void>): void {
     console.error(err);
     process.exit(1);
   });
+}
+
+/** The fields every search benchmark's JSON starts with. */
+export function benchHeader(benchmark: string, pipeline: string, file: string, backend: string) {
+  return {
+    benchmark,
+    pipeline,
+    source: path.relative(projectRoot(), file),
+    date: new Date().toISOString().slice(0, 10),
+    backend,
+    cpus: os.cpus().length,
+  };
 }
