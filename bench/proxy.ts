@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { randomArch } from '../core/arch/encoding';
 import { selectBackend } from '../core/backend';
 import { kendall, spearman } from '../core/metrics/rank-correlation';
+import { mean } from '../core/metrics/summary-stats';
 import { projectRoot } from '../core/paths';
 import { Rng } from '../core/rng';
 import { loadPipeline } from '../pipeline/load';
@@ -61,7 +62,6 @@ function parseArgs(argv: string[]): Args {
 }
 
 const round = (v: number, d = 4) => (Number.isFinite(v) ? +v.toFixed(d) : null);
-const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));

@@ -1,6 +1,7 @@
 // Training the controller with REINFORCE for one search iteration (Algorithm 1, line 4).
 import { type ArtifactRef } from '../../core/artifacts';
 import { type GanTrainer } from '../../core/gan/trainer';
+import { mean, std } from '../../core/metrics/summary-stats';
 import { type SearchParams } from '../../pipeline/search-params';
 import {
   derivedSeed,
@@ -121,15 +122,6 @@ export async function trainController(
     ctrl.dispose();
     trainer.dispose();
   }
-}
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-
-/** Population standard deviation (0 for fewer than two values). */
-function std(xs: number[]): number {
-  if (xs.length < 2) return 0;
-  const m = mean(xs);
-  return Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));
 }
 
 /**

@@ -3,6 +3,7 @@
 // against the last third), how noisy one child's reward is next to the spread across children
 // (signal), and what the dynamic-reset detector saw against its threshold. Pure: the report, the
 // diagnostic benchmark and the tests share it.
+import { mean } from '../../core/metrics/summary-stats';
 import type { IterationSummary } from '../../workflows/search';
 
 export interface StageLearning {
@@ -30,8 +31,8 @@ export interface StageLearning {
 }
 
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-const rms = (xs: number[]) => (xs.length ? Math.sqrt(xs.reduce((a, b) => a + b * b, 0) / xs.length) : null);
+const meanOrNull = (xs: number[]) => (xs.length ? mean(xs) : null);
+const rms = (xs: number[]) => (xs.length ? Math.sqrt(mean(xs.map((x) => x * x))) : null);
 
 function lowest(xs: Array<number | null | undefined>): number | null {
   const v = xs.filter(finite);
@@ -42,8 +43,8 @@ function lowest(xs: Array<number | null | undefined>): number | null {
 export function stageLearning(stage: number, hs: IterationSummary[]): StageLearning {
   const third = Math.max(1, Math.floor(hs.length / 3));
   const rewards = hs.map((h) => h.meanReward);
-  const firstThird = mean(rewards.slice(0, third).filter(finite));
-  const lastThird = mean(rewards.slice(-third).filter(finite));
+  const firstThird = meanOrNull(rewards.slice(0, third).filter(finite));
+  const lastThird = meanOrNull(rewards.slice(-third).filter(finite));
   const entropies = hs.map((h) => h.entropy).filter(finite);
   const first = entropies.length ? entropies[0] : null;
   const last = entropies.length ? entropies[entropies.length - 1] : null;

@@ -4,6 +4,7 @@
 // not blurred by image sampling. A diagnostic, not part of the method: nothing it does feeds back
 // into a search.
 import { randomArch } from '../../core/arch/encoding';
+import { mean, variance } from '../../core/metrics/summary-stats';
 import { Rng } from '../../core/rng';
 import { type SearchParams } from '../../pipeline/search-params';
 import { derivedSeed, loadController, loadTrainer, type SearchRefs } from './context';
@@ -44,13 +45,8 @@ export interface ProbeOptions {
   tag?: string;
 }
 
-const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-/** Sample variance (n − 1). */
-const svar = (xs: number[]) => {
-  if (xs.length < 2) return 0;
-  const m = avg(xs);
-  return xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1);
-};
+/** Spreads of a few draws and children: the sample variance (over n − 1). */
+const svar = (xs: number[]) => variance(xs, { sample: true });
 
 /** Scores policy and uniform children of one supernet several times each (see the file header). */
 export async function probeRewards(
@@ -78,22 +74,23 @@ export async function probeRewards(
         scores.push(await scoreArch(p, trainer, arch, s.stage, derivedSeed(p, tag, 'draw', s.stage, r)));
         await onScore();
       }
-      return { arch, scores, mean: avg(scores) };
+      return { arch, scores, mean: mean(scores) };
     };
     const uniform: ProbedChild[] = [];
     for (const a of uniformArchs) uniform.push(await score(a));
     const policy: ProbedChild[] = [];
     for (const a of policyArchs) policy.push(await score(a));
     const all = [...uniform, ...policy];
-    const noise = Math.sqrt(avg(all.map((c) => svar(c.scores))));
+    const noise = Math.sqrt(mean(all.map((c) => svar(c.scores))));
     const means = uniform.map((c) => c.mean);
     const signal = Math.sqrt(Math.max(0, svar(means) - noise ** 2 / draws));
+    const policyMeans = policy.map((c) => c.mean);
     const lift = policy.length
       ? {
-          policyMean: avg(policy.map((c) => c.mean)),
-          uniformMean: avg(means),
-          difference: avg(policy.map((c) => c.mean)) - avg(means),
-          stdErr: Math.sqrt(svar(policy.map((c) => c.mean)) / policy.length + svar(means) / uniform.length),
+          policyMean: mean(policyMeans),
+          uniformMean: mean(means),
+          difference: mean(policyMeans) - mean(means),
+          stdErr: Math.sqrt(svar(policyMeans) / policy.length + svar(means) / uniform.length),
         }
       : null;
     return {
