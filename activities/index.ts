@@ -3,3 +3,4 @@ export { datasetInspect, datasetStats } from './dataset';
 export * from './search';
 export * from './retrain';
 export * from './evaluate';
+export * from './study';

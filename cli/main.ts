@@ -10,6 +10,7 @@ import { registerReportCommand } from './commands/report';
 import { registerResumeCommand } from './commands/resume';
 import { registerScheduleCommands } from './commands/schedule';
 import { registerServerCommands } from './commands/server';
+import { registerStudyCommands } from './commands/study';
 import { registerWorkerCommands } from './commands/worker';
 import { CliExit } from './exit';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false });
   registerPipelineCommands(program);
   registerResumeCommand(program);
+  registerStudyCommands(program);
   registerReportCommand(program);
   registerGcCommand(program);
   registerScheduleCommands(program);

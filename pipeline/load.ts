@@ -62,7 +62,7 @@ export const MAX_ISSUES = 100;
 let ajv: Ajv2020 | undefined;
 const validators = new Map<string, ValidateFunction>();
 
-function schemaValidator(file: string): ValidateFunction {
+export function schemaValidator(file: string): ValidateFunction {
   let v = validators.get(file);
   if (!v) {
     ajv ??= new Ajv2020({ allErrors: true, useDefaults: true, verbose: true, strict: true });
@@ -92,7 +92,7 @@ function describe(value: unknown): string {
 }
 
 /** Turns one ajv error into a message and the path it belongs to. */
-function explain(
+export function explain(
   err: ErrorObject,
   base: JsonPath,
   data: unknown,
@@ -169,7 +169,7 @@ function pointerToPath(pointer: string, data: unknown): JsonPath {
 }
 
 /** Drops errors from inside oneOf/anyOf branches: the combinator's own error says it better. */
-function significant(errors: ErrorObject[]): ErrorObject[] {
+export function significant(errors: ErrorObject[]): ErrorObject[] {
   const combined = new Set(
     errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.instancePath),
   );

@@ -3,11 +3,15 @@
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write';
+import type { Client } from '@temporalio/client';
 import type { PipelineResult, Plan } from '../pipeline/plan';
+import type { StudyPlan } from '../pipeline/study';
+import type { StudyOutcome, StudyStatus } from '../workflows/study';
 import { describeServerExit, startDevServer, type DevServer } from '../server/dev-server';
-import { connectClient, targetFromEnv, workflowLink } from './connection';
+import { connectClient, targetFromEnv, workflowLink, type TemporalTarget } from './connection';
 import { watchRun, type RunProgress } from './progress';
 import { startPipeline } from './start-pipeline';
+import { followStudy, startOrAttachStudy } from './start-study';
 import { connectWorker, createWorker } from './worker';
 
 export interface EmbeddedOptions {
@@ -28,10 +32,28 @@ function listening(host: string, port: number): Promise<boolean> {
   });
 }
 
-export async function runEmbedded(
-  plan: Plan,
-  opts: EmbeddedOptions = {},
-): Promise<{ result: PipelineResult; workflowId: string; resultFile: string }> {
+/** What an embedded session gives the work it runs: a client, and a race that fails if the server dies. */
+interface Session {
+  client: Client;
+  target: TemporalTarget;
+  /** Resolves with `p`, or rejects as soon as the dev server this command started dies. */
+  unlessServerDies<R>(p: Promise<R>): Promise<R>;
+  /** Whether that server died (then nothing more can be asked of it). */
+  serverDead(): boolean;
+  log: (line: string) => void;
+}
+
+/**
+ * A dev server (or the one already listening), workers for `queues` in this process, `body`, then
+ * everything stopped. The control queue gets 4 concurrent activities; the others are sized from the
+ * hardware (tensorConcurrency).
+ */
+async function embeddedSession<T>(
+  queues: { control: string; all: string[] },
+  backend: Plan['spec']['backend'],
+  opts: EmbeddedOptions,
+  body: (s: Session) => Promise<T>,
+): Promise<T> {
   const log = opts.log ?? ((l: string) => console.error(l));
   const port = opts.port ?? 7233;
   let server: DevServer | undefined;
@@ -58,23 +80,16 @@ export async function runEmbedded(
   const target = targetFromEnv({ address: `127.0.0.1:${port}` });
   if (server?.uiUrl) target.uiUrl = server.uiUrl;
   const connection = await connectWorker(target);
-  const queues = [
-    ...new Set([
-      plan.spec.taskQueues.control,
-      plan.spec.taskQueues.gpu,
-      ...plan.steps.map((s) => s.taskQueue),
-    ]),
-  ];
   const workers = [];
   // Tensor queues are sized from the hardware: on a small CPU machine the top-K retrains of a
   // forEach run one after the other (two at once on 2 cores only slowed each other down).
-  for (const q of queues) {
-    const maxConcurrentActivities = q === plan.spec.taskQueues.control ? 4 : ('tensor' as const);
+  for (const q of new Set(queues.all)) {
+    const maxConcurrentActivities = q === queues.control ? 4 : ('tensor' as const);
     const started = await createWorker({
       connection,
       namespace: target.namespace,
       taskQueue: q,
-      backend: plan.spec.backend,
+      backend,
       maxConcurrentActivities,
       log,
     });
@@ -83,27 +98,13 @@ export async function runEmbedded(
   const client = await connectClient(target);
   const running = workers.map((w) => w.run());
   try {
-    const handle = await startPipeline(client, plan, opts.workflowId ? { workflowId: opts.workflowId } : {});
-    log(`[autogan] started workflow ${handle.workflowId}`);
-    const link = workflowLink(target, handle.workflowId);
-    if (link) log(`[autogan] web UI: ${link}`);
-    const result = handle.result();
-    // Progress is read-only and best-effort: a failed snapshot never fails the run.
-    const watching = opts.onProgress
-      ? watchRun(client, handle.workflowId, opts.onProgress, {
-          intervalMs: opts.progressEveryMs ?? 2000,
-          until: result.catch(() => undefined),
-        }).catch((err: Error) => log(`[autogan] progress display stopped: ${err.message}`))
-      : undefined;
-    let final: PipelineResult;
-    try {
-      final = await Promise.race([result, serverDied]);
-    } finally {
-      await (serverDead ? undefined : watching);
-    }
-    const resultFile = path.join(plan.spec.artifacts.path, handle.workflowId, 'result.json');
-    writeFileAtomic(resultFile, JSON.stringify(final, null, 2));
-    return { result: final, workflowId: handle.workflowId, resultFile };
+    return await body({
+      client,
+      target,
+      log,
+      unlessServerDies: (p) => Promise.race([p, serverDied]),
+      serverDead: () => serverDead,
+    });
   } finally {
     for (const w of workers) {
       try {
@@ -123,4 +124,88 @@ export async function runEmbedded(
       : closing);
     await server?.stop();
   }
+}
+
+export async function runEmbedded(
+  plan: Plan,
+  opts: EmbeddedOptions = {},
+): Promise<{ result: PipelineResult; workflowId: string; resultFile: string }> {
+  const queues = {
+    control: plan.spec.taskQueues.control,
+    all: [plan.spec.taskQueues.control, plan.spec.taskQueues.gpu, ...plan.steps.map((s) => s.taskQueue)],
+  };
+  return embeddedSession(
+    queues,
+    plan.spec.backend,
+    opts,
+    async ({ client, target, log, unlessServerDies, serverDead }) => {
+      const handle = await startPipeline(
+        client,
+        plan,
+        opts.workflowId ? { workflowId: opts.workflowId } : {},
+      );
+      log(`[autogan] started workflow ${handle.workflowId}`);
+      const link = workflowLink(target, handle.workflowId);
+      if (link) log(`[autogan] web UI: ${link}`);
+      const result = handle.result();
+      // Progress is read-only and best-effort: a failed snapshot never fails the run.
+      const watching = opts.onProgress
+        ? watchRun(client, handle.workflowId, opts.onProgress, {
+            intervalMs: opts.progressEveryMs ?? 2000,
+            until: result.catch(() => undefined),
+          }).catch((err: Error) => log(`[autogan] progress display stopped: ${err.message}`))
+        : undefined;
+      let final: PipelineResult;
+      try {
+        final = await unlessServerDies(result);
+      } finally {
+        await (serverDead() ? undefined : watching);
+      }
+      const resultFile = path.join(plan.spec.artifacts.path, handle.workflowId, 'result.json');
+      writeFileAtomic(resultFile, JSON.stringify(final, null, 2));
+      return { result: final, workflowId: handle.workflowId, resultFile };
+    },
+  );
+}
+
+/**
+ * `autogan study run --embedded`: the study workflow with its workers in this process. `onStatus`
+ * gets the study's status every few seconds.
+ */
+export async function runStudyEmbedded(
+  plan: StudyPlan,
+  opts: EmbeddedOptions & { onStatus?: (s: StudyStatus) => void } = {},
+): Promise<{ outcome: StudyOutcome; workflowId: string }> {
+  const queues = {
+    control: plan.taskQueues.control,
+    all: [
+      plan.taskQueues.control,
+      plan.taskQueues.gpu,
+      ...plan.cells.flatMap((c) => [
+        c.plan.spec.taskQueues.control,
+        c.plan.spec.taskQueues.gpu,
+        ...c.plan.steps.map((s) => s.taskQueue),
+      ]),
+    ],
+  };
+  const backend = plan.cells[0]?.plan.spec.backend ?? 'auto';
+  return embeddedSession(queues, backend, opts, async ({ client, target, log, unlessServerDies }) => {
+    const { handle, attached } = await startOrAttachStudy(
+      client,
+      plan,
+      opts.workflowId ? { workflowId: opts.workflowId } : {},
+    );
+    log(`[autogan] ${attached ? 'following the running' : 'started'} study ${handle.workflowId}`);
+    const link = workflowLink(target, handle.workflowId);
+    if (link) log(`[autogan] web UI: ${link}`);
+    const result = handle.result();
+    const watching = opts.onStatus
+      ? followStudy(client, handle.workflowId, opts.onStatus, opts.progressEveryMs ?? 5000, result)
+      : undefined;
+    try {
+      return { outcome: await unlessServerDies(result), workflowId: handle.workflowId };
+    } finally {
+      await watching?.catch(() => undefined);
+    }
+  });
 }

@@ -5,6 +5,7 @@ import * as retrain from './retrain';
 import * as phases from './search';
 import type { Hooks } from './search/context';
 import type { SearchParams } from '../pipeline/search-params';
+import { proxyScores, type SupernetRef } from './study/proxy';
 
 type Refs = phases.SearchRefs;
 
@@ -27,6 +28,9 @@ export const TENSOR_OPS = {
   retrainInit: (_h: Hooks, p: retrain.RetrainParams) => retrain.retrainInit(p),
   retrainChunk: (h: Hooks, p: retrain.RetrainParams, checkpoint: string) =>
     retrain.retrainChunk(p, checkpoint, h),
+  /** A study's proxy check: architectures scored on final supernets. */
+  proxyScores: (h: Hooks, supernets: SupernetRef[], archs: number[][], draws: number) =>
+    proxyScores(supernets, archs, draws, h),
 } as const;
 
 export type TensorOp = keyof typeof TENSOR_OPS;

@@ -9,3 +9,4 @@ export {
   stopSignal,
 } from './search';
 export { autoganRetrain as 'autogan-retrain' } from './retrain';
+export { autoganStudy as 'autogan-study', studyStatusQuery } from './study';
