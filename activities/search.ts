@@ -164,6 +164,7 @@ export async function deriveStep(input: StepInput): Promise<StepOutput> {
       beams: Beam[];
       stage: number;
       iterations: number;
+      topK?: Array<{ arch: number[]; score: number }>;
     };
     candidates?: number;
     topK?: number;
@@ -175,6 +176,12 @@ export async function deriveStep(input: StepInput): Promise<StepOutput> {
       'derive: "search" must be the output of an autogan.search step (${{ steps.<search>.outputs }})',
     );
   const p = s.params;
+  if (p.mode === 'random' && !p.weightSharing) {
+    // Without weight sharing there is no supernet to score candidates on: each child was trained on
+    // its own and scored by the search, whose top K are the best of them.
+    const ranked = [...(s.topK ?? [])].sort((a, b) => b.score - a.score);
+    return { topK: ranked.slice(0, w.topK ?? p.topK), candidates: ranked };
+  }
   return guarded(p, async () => {
     const r = await tensorCall(
       'deriveStep',
