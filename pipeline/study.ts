@@ -177,10 +177,7 @@ export function parseStudy(text: string, file: string): { plan?: StudyPlan; issu
     basePlan = loadPipeline(base);
   } catch (err) {
     if (!(err instanceof PipelineInvalidError)) throw err;
-    add(
-      ['spec', 'base'],
-      `the base pipeline ${base} is invalid:\n  ${err.issues.map(formatIssue).join('\n  ')}`,
-    );
+    add(['spec', 'base'], `the base pipeline ${base} is invalid: ${err.issues.map(formatIssue).join('; ')}`);
     return { issues };
   }
   const variantPlans: Plan[] = [];
@@ -196,10 +193,7 @@ export function parseStudy(text: string, file: string): { plan?: StudyPlan; issu
       variantPlans.push(p);
     } catch (err) {
       if (!(err instanceof PipelineInvalidError)) throw err;
-      add(
-        ['spec', 'variants', i, 'pipeline'],
-        `invalid pipeline:\n  ${err.issues.map(formatIssue).join('\n  ')}`,
-      );
+      add(['spec', 'variants', i, 'pipeline'], `invalid pipeline: ${err.issues.map(formatIssue).join('; ')}`);
     }
   });
   if (issues.length) return { issues };

@@ -37,11 +37,39 @@ export async function startOrAttachStudy(
   plan: StudyPlan,
   opts: { workflowId?: string } = {},
 ): Promise<{ handle: WorkflowHandle<typeof autoganStudy>; attached: boolean }> {
+  if (opts.workflowId) {
+    const status = await client.workflow
+      .getHandle(opts.workflowId)
+      .describe()
+      .then((d) => d.status.name)
+      .catch(() => undefined); // never started on this server
+    if (status === 'RUNNING')
+      return { handle: client.workflow.getHandle<typeof autoganStudy>(opts.workflowId), attached: true };
+    // A closed study's children close after it (terminated with their parent): its cells reuse
+    // their ids, so wait until none is still running.
+    if (status) await childrenClosed(client, opts.workflowId);
+  }
   try {
     return { handle: await startStudy(client, plan, opts), attached: false };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !opts.workflowId) throw err;
     return { handle: client.workflow.getHandle<typeof autoganStudy>(opts.workflowId), attached: true };
+  }
+}
+
+/** Waits (up to `ms`) until no workflow whose id starts with `<id>.` is running. */
+async function childrenClosed(client: Client, id: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  const query = `WorkflowId STARTS_WITH "${id}." AND ExecutionStatus = "Running"`;
+  for (;;) {
+    let running = 0;
+    for await (const _ of client.workflow.list({ query })) running++;
+    if (!running) return;
+    if (Date.now() > end)
+      throw new Error(
+        `${running} workflow(s) of study ${id} are still running after ${ms / 1000} s; terminate them first`,
+      );
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
