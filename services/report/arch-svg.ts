@@ -3,8 +3,7 @@
 // activation order, the in-cell shortcut), skip connections from earlier cells drawn as arcs, and
 // the output head. Plain SVG text: a layout of boxes and arrows, which no chart library draws.
 import { parseArch, type CellArch } from '../../core/arch/encoding';
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+import { esc } from './html-text';
 
 const NORM_LABEL = { none: '', bn: 'BN', in: 'IN' } as const;
 const UP_LABEL = { bilinear: 'bilinear ×2', nearest: 'nearest ×2', deconv: 'deconv ×2' } as const;

@@ -4,12 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { archSvg } from './arch-svg';
+import { esc, pngUri } from './html-text';
 import type { ReportData } from './data';
 import { searchLearning } from '../search/learning';
 import type { IterationSummary } from '../../workflows/search';
-
-const esc = (s: unknown) =>
-  String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function uplotAssets(): { js: string; css: string } {
   const dist = path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
@@ -17,15 +15,6 @@ function uplotAssets(): { js: string; css: string } {
     js: fs.readFileSync(path.join(dist, 'uPlot.iife.min.js'), 'utf8'),
     css: fs.readFileSync(path.join(dist, 'uPlot.min.css'), 'utf8'),
   };
-}
-
-/** A PNG as a data: URI, or undefined when the file is missing (a run still writing, a moved folder). */
-function pngUri(file: string): string | undefined {
-  try {
-    return `data:image/png;base64,${fs.readFileSync(file).toString('base64')}`;
-  } catch {
-    return undefined;
-  }
 }
 
 function figure(title: string, file: string, cls = 'grid'): string {

@@ -1,26 +1,15 @@
 // The study report: one self-contained HTML page from study.json — the table (mean ± std, 95%
 // bootstrap interval, paired test against the reference), search curves per variant against
 // compute time, the proxy check's scatter, and each variant's best sample grid.
-import * as fs from 'node:fs';
+import { esc, pngUri } from '../report/html-text';
 import type { StudyJson, StudyVariant } from './aggregate';
 import { PALETTE, svgChart, type Series } from './svg-chart';
 
-const esc = (s: unknown) =>
-  String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmt = (v: number | null | undefined, d = 2) =>
   v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d);
 const pm = (m: number | null, s: number | null, d = 2) =>
   `${fmt(m, d)}${s === null ? '' : ` ± ${fmt(s, d)}`}`;
 const ci = (c: [number, number] | null, d = 2) => (c ? `[${fmt(c[0], d)}, ${fmt(c[1], d)}]` : '—');
-
-function pngUri(file: string | null): string | undefined {
-  if (!file) return undefined;
-  try {
-    return `data:image/png;base64,${fs.readFileSync(file).toString('base64')}`;
-  } catch {
-    return undefined;
-  }
-}
 
 function table(j: StudyJson): string {
   const rows = j.variants.map((v) => {

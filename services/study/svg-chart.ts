@@ -1,7 +1,6 @@
 // Small static SVG charts for the study report: lines and scatter points on linear axes, drawn on
 // the server so the page needs no script and a test can read what was drawn.
-const esc = (s: unknown) =>
-  String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+import { esc } from '../report/html-text';
 
 export const PALETTE = [
   '#0969da',
