@@ -319,9 +319,11 @@ describe('command lines in README.md and docs/ are real autogan commands', () =>
     const commands = documents().flatMap((f) =>
       commandsIn(path.relative(root, f), fs.readFileSync(f, 'utf8')),
     );
+    // The README shows the two commands and a study; the reference pages (docs/cli.md,
+    // docs/operations.md, …) hold the rest.
     assert.ok(
-      commands.filter((c) => c.file === 'README.md').length >= 10,
-      `found only ${commands.length} autogan command lines in README.md: is the extraction broken?`,
+      commands.filter((c) => c.file === 'README.md').length >= 2 && commands.length >= 30,
+      `found only ${commands.length} autogan command lines in README.md and docs/: is the extraction broken?`,
     );
     const bad = offenders(commands);
     assert.equal(
