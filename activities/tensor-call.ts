@@ -45,6 +45,25 @@ function revive(e: SerializedError): Error {
   return err;
 }
 
+/**
+ * TensorFlow's start-up lines (absl's "All log messages before absl::InitializeLog()" and the oneDNN
+ * notice) say nothing a user can act on, and every host prints them again: they are dropped unless
+ * AUTOGAN_VERBOSE is set (`autogan --verbose …`). Everything else the host writes passes through.
+ */
+const BANNER = /absl::InitializeLog\(\)|oneDNN custom operations are on|\[autogan\] tensor backend: /;
+
+function forwardStderr(child: ChildProcess): void {
+  const verbose = !!process.env.AUTOGAN_VERBOSE;
+  let rest = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const l of lines) if (verbose || !BANNER.test(l)) process.stderr.write(`${l}\n`);
+  });
+  child.stderr?.on('end', () => rest && process.stderr.write(rest));
+}
+
 class TensorHost {
   readonly child: ChildProcess;
   private onMessage?: (m: HostMessage) => void;
@@ -56,10 +75,11 @@ class TensorHost {
   constructor(readonly threads?: number) {
     const entry = path.join(__dirname, '..', 'runtime', 'tensor-host.js');
     this.child = fork(entry, [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       execArgv: [],
       ...(threads ? { env: { ...process.env, [INTRA_OP_ENV]: String(threads) } } : {}),
     });
+    forwardStderr(this.child);
     this.hold(false);
     this.ready = new Promise((resolve, reject) => {
       this.onMessage = (m) => m.type === 'ready' && resolve();

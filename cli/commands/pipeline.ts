@@ -68,7 +68,10 @@ export function registerPipelineCommands(program: Command): void {
       )
       .option('--id <workflow-id>', 'workflow id (default: <pipeline>-<timestamp>-<random>)')
       .option('--wait', 'wait for the result (always on with --embedded)')
-      .option('--json', 'progress as one JSON document per line (on stderr; the result stays on stdout)')
+      .option(
+        '--json',
+        'progress as one JSON document per line on stderr, and the whole result as JSON on stdout (default: a summary)',
+      )
       .option('--no-progress', 'no live progress while waiting')
       .option('--port <n>', 'dev server port for --embedded', (v) => Number(v), 7233),
   ).action(
@@ -85,6 +88,7 @@ export function registerPipelineCommands(program: Command): void {
         namespace?: string;
       },
     ) => {
+      const started = Date.now();
       const plan = load(file);
       const printer = new ProgressPrinter(ProgressPrinter.modeFor(opts, process.stderr), process.stderr);
       const onProgress = opts.progress
@@ -97,7 +101,7 @@ export function registerPipelineCommands(program: Command): void {
           ...(opts.id ? { workflowId: opts.id } : {}),
           ...(onProgress ? { onProgress } : {}),
         });
-        console.log(JSON.stringify(result.result, null, 2));
+        printResult(result.result, opts.json, started);
         console.log(`result written to ${result.resultFile}`);
         writeReport(path.dirname(result.resultFile));
         return;
@@ -121,7 +125,8 @@ export function registerPipelineCommands(program: Command): void {
         const done = await result;
         const file = path.join(plan.spec.artifacts.path, handle.workflowId, 'result.json');
         writeFileAtomic(file, JSON.stringify(done, null, 2));
-        console.log(JSON.stringify(done, null, 2));
+        printResult(done, opts.json, started);
+        console.log(`result written to ${file}`);
         writeReport(path.dirname(file));
       } else {
         console.log(`follow it with: autogan status ${handle.workflowId}`);
@@ -226,6 +231,17 @@ export function registerPipelineCommands(program: Command): void {
       if (failed) throw new CliExit(1);
     },
   );
+}
+
+/** The finished run: a few lines (winner, IS/FID, time), or with --json the whole result document. */
+function printResult(result: unknown, json: boolean | undefined, started: number): void {
+  if (json) {
+    console.log(JSON.stringify(result, null, 2));
+    return;
+  }
+  const s = (Date.now() - started) / 1000;
+  console.log(`finished in ${s >= 120 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`}`);
+  console.log(formatResult(result));
 }
 
 /** The finished run's HTML report next to its result; a report problem never fails the run. */
