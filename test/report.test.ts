@@ -111,6 +111,13 @@ function fixtureRun(root: string, id = 'demo-run'): string {
             dynamicReset: { enabled: true, threshold: 1e-3 },
           },
         },
+        derive: {
+          topK: [
+            { arch: TOP1, score: 3.3 },
+            { arch: TOP2, score: 3.1 },
+          ],
+          candidates: [],
+        },
         retrain: { items: items.map((it) => ({ ...it, final: { ...it.curve[2], isStd: 0.1 } })) },
       },
     }),
@@ -118,6 +125,7 @@ function fixtureRun(root: string, id = 'demo-run'): string {
   fs.writeFileSync(
     path.join(run, 'evaluation.json'),
     JSON.stringify({
+      images: 2000,
       winner: { label: 'top1', arch: TOP1, is: 7.1, fid: 40 },
       results: [
         { label: 'top2', arch: TOP2, is: 6.0, isStd: 0.2, fid: 50 },
@@ -163,6 +171,18 @@ describe('run report', () => {
       ],
     );
     assert.equal(d.dataset, 'mnist');
+    // The retrained list is the derive step's, traced by name; the leaderboard says its image count.
+    assert.deepEqual(d.derived, {
+      step: 'derive',
+      topK: [
+        { arch: TOP1, score: 3.3 },
+        { arch: TOP2, score: 3.1 },
+      ],
+    });
+    assert.equal(d.leaderboardImages, 2000);
+    const html = reportHtml(d);
+    assert.match(html, /Retrained: the <code>derive<\/code> step's top-K/);
+    assert.match(html, /Final evaluation of the retrained candidates on 2000 generated images/);
   });
 
   it('says what is wrong with a folder that holds no run', () => {

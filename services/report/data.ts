@@ -54,6 +54,13 @@ export interface ReportData {
     /** The dynamic-reset threshold the loss-window spreads are compared with (null: reset off). */
     resetThreshold?: number | null;
   };
+  /**
+   * The derive step's draw (its step id and top K): the list the retrain fan-out trained, which is
+   * not the search's own final top K.
+   */
+  derived?: { step: string; topK: Scored[] };
+  /** Images the leaderboard's IS and FID were measured on (the evaluate step's `images`). */
+  leaderboardImages?: number;
   retrains: RetrainReport[];
   leaderboard: Array<{
     label: string;
@@ -177,6 +184,10 @@ export function reportFromFolder(
     if (!result && searchFile?.result) data.status = 'COMPLETED';
     if (!result && !searchFile?.result) data.status = 'RUNNING or stopped (no result yet)';
   }
+  const deriveStep = Object.entries(result?.outputs ?? {}).find(
+    ([, o]) => o && 'topK' in o && 'candidates' in o && !('rewards' in o),
+  );
+  if (deriveStep) data.derived = { step: deriveStep[0], topK: (deriveStep[1].topK as Scored[]) ?? [] };
   const dataset = params.dataset as Obj | undefined;
   if (dataset?.kind) data.dataset = String(dataset.kind);
 
@@ -211,7 +222,10 @@ export function reportFromFolder(
     }
   }
 
-  const evaluation = readJson<{ winner?: Obj; results?: Obj[] }>(path.join(dirs.run, 'evaluation.json'));
+  const evaluation = readJson<{ winner?: Obj; results?: Obj[]; images?: number }>(
+    path.join(dirs.run, 'evaluation.json'),
+  );
+  if (typeof evaluation?.images === 'number') data.leaderboardImages = evaluation.images;
   for (const r of evaluation?.results ?? []) {
     data.leaderboard.push({
       label: String(r.label),

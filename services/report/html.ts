@@ -102,7 +102,7 @@ export function reportHtml(d: ReportData, opts: HtmlOptions = {}): string {
 
   if (d.leaderboard.length) {
     sections.push(
-      `<section id="leaderboard"><h2>Leaderboard</h2><p>Final evaluation of the retrained candidates (higher IS and lower FID are better).</p><table><thead><tr><th>candidate</th><th>architecture</th><th>IS</th><th>FID</th></tr></thead><tbody>${d.leaderboard
+      `<section id="leaderboard"><h2>Leaderboard</h2><p>Final evaluation of the retrained candidates${d.leaderboardImages ? ` on ${d.leaderboardImages} generated images` : ''} (higher IS and lower FID are better; the retraining section's final numbers are each candidate's own last evaluation, on its retrain's <code>evalImages</code>).</p><table><thead><tr><th>candidate</th><th>architecture</th><th>IS</th><th>FID</th></tr></thead><tbody>${d.leaderboard
         .map(
           (r) =>
             `<tr${r.label === d.winner ? ' class="winner"' : ''}><td>${esc(r.label)}${r.label === d.winner ? ' ★' : ''}</td><td><code>${esc(r.arch.join(' '))}</code></td><td>${fmt(r.is)}${r.isStd !== undefined ? ` ± ${fmt(r.isStd)}` : ''}</td><td>${fmt(r.fid, 2)}</td></tr>`,
@@ -129,7 +129,8 @@ ${learningTable(s.history)}
 <div class="chart" id="chart-losses" data-title="Shared GAN: mean D and G loss per iteration (| dynamic reset, ┆ stage change)"></div>
 <div class="chart" id="chart-spread" data-title="Dynamic reset: lowest spread of the G and D loss windows per iteration against the threshold (log scale; a reset fires below it)"></div>
 ${grown}
-<h4>Derived top-K</h4>${scoredTable(s.topK, 'reward') || '<p>not derived yet</p>'}
+<h4>The search's final top-K (its own derive)</h4>${scoredTable(s.topK, 'reward') || '<p>not derived yet</p>'}
+${d.derived ? `<h4>Retrained: the <code>${esc(d.derived.step)}</code> step's top-K (a draw of its own from the final policy; candidate top<i>n</i> is row <i>n</i>)</h4>${scoredTable(d.derived.topK, 'reward')}` : ''}
 ${s.best.length ? `<h4>Best sampled during controller training (not derived)</h4>${scoredTable(s.best, 'reward')}` : ''}
 </section>`,
     );
