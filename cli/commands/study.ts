@@ -55,6 +55,28 @@ function planOf(id: string, artifacts: string): StudyPlan {
   }
 }
 
+/** The plan cut to the named cells (and no proxy check); every name must be a cell of the study. */
+function only(plan: StudyPlan, cells: string | undefined): StudyPlan {
+  if (cells === undefined) return plan;
+  const want = cells
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  const unknown = want.filter((c) => !plan.cells.some((x) => x.id === c));
+  if (unknown.length || !want.length)
+    throw new CliExit(
+      2,
+      `autogan study run: --cells ${unknown.length ? `names no cell ${unknown.join(', ')}` : 'is empty'}; the cells are ${plan.cells.map((c) => c.id).join(', ')}`,
+    );
+  const { proxy: _proxy, ...rest } = plan;
+  const kept = plan.cells.filter((c) => want.includes(c.id));
+  return {
+    ...rest,
+    cells: kept,
+    variants: plan.variants.filter((v) => kept.some((c) => c.variant === v.name)),
+  };
+}
+
 function printOutcome(o: StudyOutcome): void {
   console.log(`study ${o.study}: ${o.cells} cells (${o.ran} run now, ${o.cells - o.ran} recorded before)`);
   console.log(`study.json: ${o.studyJson}`);
@@ -136,9 +158,13 @@ export function registerStudyCommands(program: Command): void {
       .option(
         '--id <study-id>',
         'study id, and its folder under the artifacts (default: <study>-<timestamp>)',
+      )
+      .option(
+        '--cells <ids>',
+        'run only these cells (comma-separated, e.g. autogan.seed1), without the proxy check: to reproduce a cell under a new id',
       ),
-  ).action(async (file: string, opts: RunOptions) => {
-    const plan = load(file);
+  ).action(async (file: string, opts: RunOptions & { cells?: string }) => {
+    const plan = only(load(file), opts.cells);
     await runStudy(plan, opts.id ?? defaultStudyId(plan), opts);
   });
 
