@@ -15,6 +15,8 @@ import { activityHooks } from './heartbeat';
 import { tensorBackend, tensorCall } from './tensor-call';
 import { noHooks } from '../services/search/context';
 import { NumericalFault } from '../services/numerical-fault';
+import { writeSearchEvents } from '../services/tensorboard';
+import type { IterationSummary } from '../workflows/search';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -124,6 +126,16 @@ function mergeHistory(dir: string, state: unknown): string | undefined {
   return file;
 }
 
+/** The search's TensorBoard events, rebuilt from its history; a failure only costs the events. */
+function searchEvents(dir: string, historyFile: string): string | undefined {
+  try {
+    return writeSearchEvents(dir, JSON.parse(fs.readFileSync(historyFile, 'utf8')) as IterationSummary[]);
+  } catch (err) {
+    console.error(`[autogan] no TensorBoard events for ${dir}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
 /** Writes the search's durable state where `autogan resume` finds it (small JSON, atomic; and to S3 if set up). */
 export async function searchRecordState(
   artifacts: string,
@@ -143,7 +155,11 @@ export async function searchRecordState(
     writeFileAtomic(file, JSON.stringify(state, null, 2));
     await store.publish(workflowId, file);
     const history = mergeHistory(store.runDir(workflowId), state);
-    if (history) await store.publish(workflowId, history);
+    if (history) {
+      await store.publish(workflowId, history);
+      const events = searchEvents(store.runDir(workflowId), history);
+      if (events) await store.publish(workflowId, events);
+    }
     return file;
   } catch (err) {
     throw asNonRetryable(err);

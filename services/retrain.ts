@@ -13,6 +13,7 @@ import { Rng } from '../core/rng';
 import type { DatasetRef, S3Settings } from '../pipeline/plan';
 import { DEFAULT_RETRAIN } from '../pipeline/retrain-params';
 import type { NetworkRef, TrainSettings } from '../pipeline/search-params';
+import { writeRetrainEvents } from './tensorboard';
 import { artifactStore } from './artifact-store';
 import { AttemptCheckpoints, resumeOrStart } from './checkpoints';
 import { derivedSeed, network, noHooks, realStats, type Hooks } from './search';
@@ -154,7 +155,7 @@ export async function retrainChunk(
     const due =
       end >= totalSteps(p) ||
       (p.evalEvery > 0 && Math.floor(end / p.evalEvery) > Math.floor((end - n) / p.evalEvery));
-    return {
+    const result: ChunkResult = {
       checkpoint: out,
       step: trainer.dSteps,
       ...meanLosses(losses),
@@ -164,8 +165,27 @@ export async function retrainChunk(
         ? { evaluation: await evaluateTrainer(p, trainer, p.evalImages, `${p.label}-step${trainer.dSteps}`) }
         : {}),
     };
+    await retrainEvents(p, result);
+    return result;
   } finally {
     trainer.dispose();
+  }
+}
+
+/** The candidate's TensorBoard events after a chunk; a failure only costs the events. */
+async function retrainEvents(p: RetrainParams, r: ChunkResult): Promise<void> {
+  try {
+    const store = artifactStore(p);
+    const file = writeRetrainEvents(store.runDir(p.runId), p.label, {
+      step: r.step,
+      dLoss: r.dLoss,
+      gLoss: r.gLoss,
+      ...(r.evaluation ? { is: r.evaluation.is, fid: r.evaluation.fid, samples: r.evaluation.samples } : {}),
+      wallTime: Date.now() / 1000,
+    });
+    await store.publish(p.runId, file);
+  } catch (err) {
+    console.error(`[autogan] no TensorBoard events for ${p.label}: ${(err as Error).message}`);
   }
 }
 

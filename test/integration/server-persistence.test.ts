@@ -142,5 +142,11 @@ spec:
       'a PNG sample grid of the winner',
     );
     assert.ok(fs.existsSync(ev.summary));
+    // TensorBoard event files: the search's in its folder, each retrained candidate's in the run's
+    // (their content is checked by TensorBoard's own reader in test/tensorboard.test.ts).
+    const runDir = path.dirname(file!);
+    assert.ok(fs.existsSync(path.join(`${runDir}.search`, 'events.out.tfevents.0.autogan-search')));
+    for (const label of ['top1', 'top2'])
+      assert.ok(fs.existsSync(path.join(runDir, `events.out.tfevents.0.autogan-${label}`)), label);
   });
 });
