@@ -18,12 +18,53 @@ type Details = {
 const EARLIER_KEPT = 2;
 
 /**
+ * Training metrics of one activity, through the worker's metric meter (exported when the worker
+ * serves Prometheus metrics, `autogan worker --metrics`; a no-op otherwise): steps done, steps per
+ * second over the last reporting interval, checkpoints written. The meter tags them with the
+ * activity type, namespace and task queue. `from`: the step this attempt starts from.
+ */
+/** The shortest interval a steps-per-second reading is taken over. */
+const RATE_WINDOW_MS = 200;
+
+function trainingMetrics(ctx: Context, from: number) {
+  const meter = ctx.metricMeter;
+  const steps = meter.createCounter(
+    'autogan_training_steps',
+    'steps',
+    "steps done, in each activity's own unit (shared-GAN and retrain steps, controller steps, candidates scored)",
+  );
+  const rate = meter.createGauge(
+    'autogan_training_steps_per_second',
+    'float',
+    's',
+    'training steps per second',
+  );
+  const checkpoints = meter.createCounter('autogan_checkpoints', 'checkpoints', 'checkpoints written');
+  let counted = from; // the step the counter has reached
+  let window: { step: number; t: number } | undefined; // the start of the rate's interval
+  return {
+    progress(step: number, checkpoint: boolean) {
+      const t = Date.now();
+      if (step > counted) steps.add(step - counted);
+      counted = step;
+      if (!window || step < window.step) window = { step, t };
+      else if (t - window.t >= RATE_WINDOW_MS) {
+        rate.set(((step - window.step) * 1000) / (t - window.t));
+        window = { step, t };
+      }
+      if (checkpoint) checkpoints.add(1);
+    },
+  };
+}
+
+/**
  * Hooks for a long activity: heartbeats on a time interval with progress and the newest checkpoints'
  * references, and resumes from the last attempt's heartbeat details when Temporal retries it.
  */
 export function activityHooks(): Hooks {
   const ctx = Context.current();
   const details = ctx.info.heartbeatDetails as Details | undefined;
+  const metrics = trainingMetrics(ctx, details?.refStep ?? details?.step ?? 0);
   let last = 0;
   let latest: Details | undefined = details;
   return {
@@ -37,6 +78,7 @@ export function activityHooks(): Hooks {
         }
       : {}),
     progress(p) {
+      metrics.progress(p.step, !!p.ref && p.ref !== latest?.ref);
       const prev = latest;
       let earlier = prev?.earlier ?? [];
       if (p.ref && prev?.ref && p.ref !== prev.ref)

@@ -447,9 +447,9 @@ describe('deployment files (infra/)', () => {
         .filter(([, s]) => isWorkerService(obj(s)))
         .map(([n, s]) => [n, list(obj(s).command).join(' ')]);
       assert.deepEqual(kinds, [
-        ['control-worker', '--kind control'],
-        ['cpu-worker', '--kind gpu --backend tensorflow'],
-        ['gpu-worker', '--kind gpu --backend tensorflow-gpu'],
+        ['control-worker', '--kind control --metrics 0.0.0.0:9464'],
+        ['cpu-worker', '--kind gpu --backend tensorflow --metrics 0.0.0.0:9464'],
+        ['gpu-worker', '--kind gpu --backend tensorflow-gpu --metrics 0.0.0.0:9464'],
       ]);
     });
 

@@ -29,6 +29,10 @@ export function registerWorkerCommands(program: Command): void {
         '--backend <name>',
         'auto | tensorflow-gpu | tensorflow | cpu (env AUTOGAN_BACKEND overrides)',
         'auto',
+      )
+      .option(
+        '--metrics <host:port>',
+        'serve Prometheus metrics (Temporal worker metrics; autogan_training_steps, autogan_training_steps_per_second, autogan_checkpoints) at http://<host:port>/metrics',
       ),
   ).action(
     async (opts: {
@@ -36,6 +40,7 @@ export function registerWorkerCommands(program: Command): void {
       queue?: string;
       concurrency?: number;
       backend: string;
+      metrics?: string;
       address?: string;
       namespace?: string;
     }) => {
@@ -45,7 +50,16 @@ export function registerWorkerCommands(program: Command): void {
         throw new CliExit(2, `autogan worker: --concurrency must be a positive integer`);
       const target = targetFrom(opts);
       // Loaded here, not at the top: client-only commands never load worker code or TensorFlow.
-      const { connectWorker, createWorker } = await import('../../runtime/worker');
+      const { connectWorker, createWorker, installRuntime } = await import('../../runtime/worker');
+      if (opts.metrics !== undefined) {
+        if (!/^[^\s:]+:\d{1,5}$/.test(opts.metrics))
+          throw new CliExit(
+            2,
+            `autogan worker: --metrics is "${opts.metrics}"; expected <host>:<port>, e.g. 0.0.0.0:9464`,
+          );
+        installRuntime(opts.metrics);
+        console.error(`[autogan] Prometheus metrics at http://${opts.metrics}/metrics`);
+      }
       const connection = await connectWorker(target);
       const { worker } = await createWorker({
         connection,
