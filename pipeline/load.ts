@@ -235,6 +235,10 @@ export function parsePipeline(
     add(stepsAt(MAX_STEPS), `more than ${MAX_STEPS} steps (${steps.length}): split the pipeline`);
     return { issues };
   }
+  if (data.kind === 'Study') {
+    add(['kind'], 'this is a study file (kind: Study): use `autogan study validate` / `autogan study run`');
+    return { issues };
+  }
   checkSchema(data, add); // 1.
   const c: Checking = {
     file,

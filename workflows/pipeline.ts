@@ -33,7 +33,7 @@ export const pipelineStatusQuery = defineQuery<PipelineStatus>('pipelineStatus')
 export const NON_RETRYABLE = ['PipelineInputError', 'DatasetError', 'CheckpointError'];
 
 /** Temporal wraps failures (ActivityFailure → ApplicationFailure): the innermost message says what happened. */
-function rootMessage(err: unknown): string {
+export function rootMessage(err: unknown): string {
   let e = err as Error & { cause?: unknown };
   while (e?.cause instanceof Error) e = e.cause as Error & { cause?: unknown };
   return e?.message ?? String(err);

@@ -16,7 +16,7 @@ import type * as activities from '../activities/study';
 import type { PipelineResult, Plan } from '../pipeline/plan';
 import type { StudyCell, StudyPlan } from '../pipeline/study';
 import type { CellRecord, ProxyRecord } from '../services/study/records';
-import { NON_RETRYABLE } from './pipeline';
+import { NON_RETRYABLE, rootMessage } from './pipeline';
 
 export type CellState = 'waiting' | 'running' | 'done' | 'failed';
 
@@ -37,12 +37,6 @@ export interface StudyOutcome {
 }
 
 export const studyStatusQuery = defineQuery<StudyStatus>('studyStatus');
-
-function rootMessage(err: unknown): string {
-  let e = err as Error & { cause?: unknown };
-  while (e?.cause instanceof Error) e = e.cause as Error & { cause?: unknown };
-  return e?.message ?? String(err);
-}
 
 export async function autoganStudy(plan: StudyPlan): Promise<StudyOutcome> {
   const studyId = workflowInfo().workflowId;

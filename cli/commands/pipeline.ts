@@ -2,14 +2,14 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../core/atomic-write';
-import { formatIssue, loadPipeline, PipelineInvalidError } from '../../pipeline/load';
+import { loadPipeline } from '../../pipeline/load';
 import type { Plan } from '../../pipeline/plan';
 import { connectClient, workflowLink } from '../../runtime/connection';
 import { failureOf } from '../../runtime/failure';
 import { startPipeline } from '../../runtime/start-pipeline';
 import { pipelineStatusQuery } from '../../workflows/pipeline';
 import { progressQuery } from '../../workflows/search';
-import { CliExit } from '../exit';
+import { CliExit, loadOrExit } from '../exit';
 import { formatPlan, formatResult, formatSearchProgress, formatStatus } from '../format';
 import { ProgressPrinter } from '../progress-view';
 import { reportFromFolder } from '../../services/report/data';
@@ -18,18 +18,7 @@ import { watchRun } from '../../runtime/progress';
 import { targetFrom, withConnectionOptions } from './connection-options';
 
 function load(file: string, checkFiles = true): Plan {
-  try {
-    return loadPipeline(file, { checkFiles });
-  } catch (err) {
-    if (err instanceof PipelineInvalidError) {
-      const n = err.issues.length;
-      throw new CliExit(
-        2,
-        `${err.issues.map(formatIssue).join('\n')}\n${file}: ${n} error${n === 1 ? '' : 's'}; nothing was started`,
-      );
-    }
-    throw err;
-  }
+  return loadOrExit(file, () => loadPipeline(file, { checkFiles }));
 }
 
 export function registerPipelineCommands(program: Command): void {

@@ -4,8 +4,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { runDir } from '../../core/artifacts';
 import { writeFileAtomic } from '../../core/atomic-write';
-import { formatIssue } from '../../pipeline/load';
-import { loadStudy, StudyInvalidError, type StudyPlan } from '../../pipeline/study';
+import { loadStudy, type StudyPlan } from '../../pipeline/study';
 import { connectClient, workflowLink } from '../../runtime/connection';
 import { failureOf } from '../../runtime/failure';
 import {
@@ -17,22 +16,11 @@ import {
 import type { StudyJson } from '../../services/study/aggregate';
 import { studyHtml } from '../../services/study/report';
 import { studyStatusQuery, type StudyOutcome } from '../../workflows/study';
-import { CliExit } from '../exit';
+import { CliExit, loadOrExit } from '../exit';
 import { targetFrom, withConnectionOptions } from './connection-options';
 
 function load(file: string): StudyPlan {
-  try {
-    return loadStudy(file);
-  } catch (err) {
-    if (err instanceof StudyInvalidError) {
-      const n = err.issues.length;
-      throw new CliExit(
-        2,
-        `${err.issues.map(formatIssue).join('\n')}\n${file}: ${n} error${n === 1 ? '' : 's'}; nothing was started`,
-      );
-    }
-    throw err;
-  }
+  return loadOrExit(file, () => loadStudy(file));
 }
 
 /** The study's folder: <artifacts>/<study id>, named as the workers name it. */
