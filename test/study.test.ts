@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatIssue } from '../pipeline/load';
+import { formatIssue, loadPipeline } from '../pipeline/load';
 import { loadStudy, StudyInvalidError } from '../pipeline/study';
 import { studyJson } from '../services/study/aggregate';
 import { pickProxyArchs } from '../services/study/proxy';
@@ -119,6 +119,7 @@ describe('study files', () => {
     );
     const asStudy = issuesOf(fs.readFileSync(path.join(FIXTURES, 'tiny-autogan.yaml'), 'utf8')).join('\n');
     assert.match(asStudy, /kind: this is a pipeline file \(kind: Pipeline\)/);
+    assert.throws(() => loadPipeline(TINY), /kind: this is a study file \(kind: Study\): use `autogan study validate`/);
     const noBase = issuesOf(
       HEAD.replace('tiny-autogan.yaml', 'missing.yaml') + '  variants: [{ name: a }]\n',
     );
