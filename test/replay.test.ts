@@ -2,7 +2,8 @@
 // workflow code (a running search finishes after its workers are upgraded). The fixtures are the
 // tiny pipeline (search with a grow step and controller training, derive, two retrains, evaluate)
 // recorded at commit 25ef4a3, before the search recorded its reward noise, loss spreads and the
-// grown stages' references (data-only changes). tools/record-histories.ts says how to record more.
+// grown stages' references (data-only changes); and the study workflow of test/fixtures/tiny-study.yaml
+// recorded at d4c1454 (study/). tools/record-histories.ts says how to record more.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -38,6 +39,12 @@ describe('replay of recorded histories (upgrades)', function () {
     for await (const r of Worker.runReplayHistories({ workflowsPath }, all))
       if (r.error) failed.push(`${r.workflowId}: ${r.error}`);
     assert.deepEqual(failed, []);
+  });
+
+  it('a study recorded at d4c1454 (tiny-study: 4 cells, the proxy check) replays against the current workflow code', async () => {
+    const file = path.join(DIR, 'study', 'tiny1.binpb');
+    const history = temporal.api.history.v1.History.decode(fs.readFileSync(file));
+    await Worker.runReplayHistory({ workflowsPath }, history, 'tiny1');
   });
 
   it('a history that does not match the code fails the replay', async () => {
