@@ -38,139 +38,185 @@ export interface StudyOutcome {
 
 export const studyStatusQuery = defineQuery<StudyStatus>('studyStatus');
 
-export async function autoganStudy(plan: StudyPlan): Promise<StudyOutcome> {
-  const studyId = workflowInfo().workflowId;
-  const retry = { maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
-  const control = proxyActivities<typeof activities>({
-    taskQueue: plan.taskQueues.control,
-    startToCloseTimeout: '10 minutes',
-    retry,
-  });
-  const tensor = proxyActivities<typeof activities>({
-    taskQueue: plan.taskQueues.gpu,
-    startToCloseTimeout: '6 hours',
-    heartbeatTimeout: '10 minutes',
-    retry,
-  });
-  const status: StudyStatus = {
-    study: plan.name,
-    cells: plan.cells.map((c) => ({ id: c.id, state: 'waiting' as CellState })),
-    proxy: plan.proxy ? 'waiting' : 'none',
-  };
-  setHandler(studyStatusQuery, () => status);
-  const entry = (id: string) => status.cells.find((c) => c.id === id)!;
-  const show = () => {
-    const n = (s: CellState) => status.cells.filter((c) => c.state === s).length;
+type Activities = ReturnType<typeof proxyActivities<typeof activities>>;
+
+/** One run of the study workflow: its status (query, Web UI details), records and phases. */
+class StudyRun {
+  readonly studyId = workflowInfo().workflowId;
+  readonly status: StudyStatus;
+  readonly records = new Map<string, CellRecord>();
+  readonly failed: string[] = [];
+  private readonly control: Activities;
+  private readonly tensor: Activities;
+
+  constructor(readonly plan: StudyPlan) {
+    const retry = { maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
+    this.control = proxyActivities<typeof activities>({
+      taskQueue: plan.taskQueues.control,
+      startToCloseTimeout: '10 minutes',
+      retry,
+    });
+    this.tensor = proxyActivities<typeof activities>({
+      taskQueue: plan.taskQueues.gpu,
+      startToCloseTimeout: '6 hours',
+      heartbeatTimeout: '10 minutes',
+      retry,
+    });
+    this.status = {
+      study: plan.name,
+      cells: plan.cells.map((c) => ({ id: c.id, state: 'waiting' as CellState })),
+      proxy: plan.proxy ? 'waiting' : 'none',
+    };
+    setHandler(studyStatusQuery, () => this.status);
+  }
+
+  private entry(id: string) {
+    return this.status.cells.find((c) => c.id === id)!;
+  }
+
+  /** The Web UI's "current details": where the study stands. */
+  show(): void {
+    const n = (s: CellState) => this.status.cells.filter((c) => c.state === s).length;
     setCurrentDetails(
-      `study **${plan.name}**: ${n('done')}/${status.cells.length} cells done, ${n('running')} running, ${n('failed')} failed; proxy check: ${status.proxy}`,
+      `study **${this.plan.name}**: ${n('done')}/${this.status.cells.length} cells done, ${n('running')} running, ${n('failed')} failed; proxy check: ${this.status.proxy}`,
     );
-  };
+  }
 
-  const before = await control.studyFinished(
-    plan.artifacts,
-    studyId,
-    plan.cells.map((c) => c.id),
-  );
-  const records = new Map<string, CellRecord>(Object.entries(before.cells));
-  for (const id of records.keys())
-    Object.assign(entry(id), { state: 'done', is: records.get(id)!.is, reused: true });
-  show();
-
-  // The cells without a record, `concurrency` at a time, in plan order (variant by variant per seed).
-  const queue: StudyCell[] = plan.cells.filter((c) => !records.has(c.id));
-  const ran = queue.length;
-  const failed: string[] = [];
-  const runCells = async () => {
-    for (let cell = queue.shift(); cell; cell = queue.shift()) {
-      const workflowId = `${studyId}.${cell.id}`;
-      entry(cell.id).state = 'running';
-      show();
-      try {
-        const result = await executeChild('pipelineWorkflow', {
-          args: [cell.plan],
-          taskQueue: plan.taskQueues.control,
-          workflowId,
-          staticSummary: `cell ${cell.id} of study ${plan.name}`,
-        });
-        const r = await control.studyRecordCell(
-          plan.artifacts,
-          studyId,
-          cell,
-          workflowId,
-          result as PipelineResult,
-        );
-        records.set(cell.id, r);
-        Object.assign(entry(cell.id), { state: 'done', is: r.is });
-      } catch (err) {
-        Object.assign(entry(cell.id), { state: 'failed', error: rootMessage(err) });
-        failed.push(cell.id);
-      }
-      show();
+  /** The records an earlier run of this study left; returns its proxy record, if any. */
+  async readRecords(): Promise<ProxyRecord | null> {
+    const before = await this.control.studyFinished(
+      this.plan.artifacts,
+      this.studyId,
+      this.plan.cells.map((c) => c.id),
+    );
+    for (const [id, r] of Object.entries(before.cells)) {
+      this.records.set(id, r);
+      Object.assign(this.entry(id), { state: 'done', is: r.is, reused: true });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(plan.concurrency, queue.length) }, runCells));
+    this.show();
+    return before.proxy;
+  }
 
-  let proxy: ProxyRecord | null = before.proxy;
-  if (plan.proxy && !proxy) {
-    const px = plan.proxy;
-    const sources = plan.cells
-      .filter((c) => c.variant === px.variant && records.has(c.id))
-      .map((c) => records.get(c.id)!);
-    if (sources.length && !failed.some((id) => plan.cells.find((c) => c.id === id)?.variant === px.variant)) {
-      try {
-        status.proxy = 'scoring';
-        show();
-        const picked = await control.studyProxyPick(studyId, sources, px);
-        const scores = await tensor.studyProxyScore(
-          sources.map((r) => ({
-            params: r.search.params,
-            supernet: r.search.supernet,
-            stage: r.search.stage,
-          })),
-          picked.map((a) => a.arch),
-          px.draws,
-        );
-        status.proxy = 'retraining';
-        show();
-        const template = px.retrain.steps[0];
-        const retrainPlan: Plan = {
-          ...px.retrain,
-          steps: picked.map((a, i) => ({
-            ...template,
-            id: `a${i}`,
-            with: { ...template.with, arch: a.arch, label: `a${i}` },
-          })),
-        };
-        const workflowId = `${studyId}.proxy`;
-        const result = await executeChild('pipelineWorkflow', {
-          args: [retrainPlan],
-          taskQueue: plan.taskQueues.control,
-          workflowId,
-          staticSummary: `proxy check of study ${plan.name}: ${picked.length} architectures retrained from scratch`,
-        });
-        proxy = await control.studyRecordProxy(
-          plan.artifacts,
-          studyId,
-          { variant: px.variant, iterations: px.iterations, draws: px.draws, supernets: sources.length },
-          picked,
-          scores,
-          workflowId,
-          result as PipelineResult,
-        );
-        status.proxy = 'done';
-      } catch (err) {
-        status.proxy = 'failed';
-        failed.push(`proxy: ${rootMessage(err)}`);
-      }
-      show();
+  /** The cells without a record, `concurrency` at a time, in plan order; returns how many ran. */
+  async runCells(): Promise<number> {
+    const queue: StudyCell[] = this.plan.cells.filter((c) => !this.records.has(c.id));
+    const ran = queue.length;
+    const lane = async () => {
+      for (let cell = queue.shift(); cell; cell = queue.shift()) await this.runCell(cell);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.plan.concurrency, queue.length) }, lane));
+    return ran;
+  }
+
+  /** One cell as a child pipeline run, then its record; a failure is noted and the others go on. */
+  private async runCell(cell: StudyCell): Promise<void> {
+    const workflowId = `${this.studyId}.${cell.id}`;
+    this.entry(cell.id).state = 'running';
+    this.show();
+    try {
+      const result = await executeChild('pipelineWorkflow', {
+        args: [cell.plan],
+        taskQueue: this.plan.taskQueues.control,
+        workflowId,
+        staticSummary: `cell ${cell.id} of study ${this.plan.name}`,
+      });
+      const r = await this.control.studyRecordCell(
+        this.plan.artifacts,
+        this.studyId,
+        cell,
+        workflowId,
+        result as PipelineResult,
+      );
+      this.records.set(cell.id, r);
+      Object.assign(this.entry(cell.id), { state: 'done', is: r.is });
+    } catch (err) {
+      Object.assign(this.entry(cell.id), { state: 'failed', error: rootMessage(err) });
+      this.failed.push(cell.id);
     }
-  } else if (proxy) status.proxy = 'done';
+    this.show();
+  }
 
-  const written = await control.studyWrite(plan, studyId, [...records.values()], proxy);
-  show();
-  if (failed.length)
+  /**
+   * The proxy check, unless recorded before or a cell of its variant failed: picks, scores on the
+   * variant's final supernets, retrains every architecture from scratch (one child pipeline run).
+   */
+  async proxyCheck(recorded: ProxyRecord | null): Promise<ProxyRecord | null> {
+    const px = this.plan.proxy;
+    if (!px) return recorded;
+    if (recorded) {
+      this.status.proxy = 'done';
+      return recorded;
+    }
+    const sources = this.plan.cells
+      .filter((c) => c.variant === px.variant && this.records.has(c.id))
+      .map((c) => this.records.get(c.id)!);
+    const variantFailed = this.failed.some(
+      (id) => this.plan.cells.find((c) => c.id === id)?.variant === px.variant,
+    );
+    if (!sources.length || variantFailed) return null;
+    try {
+      this.status.proxy = 'scoring';
+      this.show();
+      const picked = await this.control.studyProxyPick(this.studyId, sources, px);
+      const scores = await this.tensor.studyProxyScore(
+        sources.map((r) => ({ params: r.search.params, supernet: r.search.supernet, stage: r.search.stage })),
+        picked.map((a) => a.arch),
+        px.draws,
+      );
+      this.status.proxy = 'retraining';
+      this.show();
+      const template = px.retrain.steps[0];
+      const retrainPlan: Plan = {
+        ...px.retrain,
+        steps: picked.map((a, i) => ({
+          ...template,
+          id: `a${i}`,
+          with: { ...template.with, arch: a.arch, label: `a${i}` },
+        })),
+      };
+      const workflowId = `${this.studyId}.proxy`;
+      const result = await executeChild('pipelineWorkflow', {
+        args: [retrainPlan],
+        taskQueue: this.plan.taskQueues.control,
+        workflowId,
+        staticSummary: `proxy check of study ${this.plan.name}: ${picked.length} architectures retrained from scratch`,
+      });
+      const proxy = await this.control.studyRecordProxy(
+        this.plan.artifacts,
+        this.studyId,
+        { variant: px.variant, iterations: px.iterations, draws: px.draws, supernets: sources.length },
+        picked,
+        scores,
+        workflowId,
+        result as PipelineResult,
+      );
+      this.status.proxy = 'done';
+      return proxy;
+    } catch (err) {
+      this.status.proxy = 'failed';
+      this.failed.push(`proxy: ${rootMessage(err)}`);
+      return null;
+    } finally {
+      this.show();
+    }
+  }
+
+  /** study.json and the report, from every record there is. */
+  write(proxy: ProxyRecord | null) {
+    return this.control.studyWrite(this.plan, this.studyId, [...this.records.values()], proxy);
+  }
+}
+
+export async function autoganStudy(plan: StudyPlan): Promise<StudyOutcome> {
+  const run = new StudyRun(plan);
+  const recordedProxy = await run.readRecords();
+  const ran = await run.runCells();
+  const proxy = await run.proxyCheck(recordedProxy);
+  const written = await run.write(proxy);
+  run.show();
+  if (run.failed.length)
     throw ApplicationFailure.nonRetryable(
-      `study ${plan.name}: ${failed.length} part${failed.length === 1 ? '' : 's'} failed (${failed.join('; ')}); the finished cells are recorded in ${written.studyJson} — start the study again with the same id (autogan study resume ${studyId}) to run only what is missing`,
+      `study ${plan.name}: ${run.failed.length} part${run.failed.length === 1 ? '' : 's'} failed (${run.failed.join('; ')}); the finished cells are recorded in ${written.studyJson} — start the study again with the same id (autogan study resume ${run.studyId}) to run only what is missing`,
       'StudyIncomplete',
     );
   return {
@@ -179,6 +225,6 @@ export async function autoganStudy(plan: StudyPlan): Promise<StudyOutcome> {
     report: written.report,
     cells: plan.cells.length,
     ran,
-    failed,
+    failed: run.failed,
   };
 }
