@@ -115,12 +115,14 @@ function cellOverlay(variantPlan: Plan, v: RawVariant, seed: number, budget: Stu
 /** A cell's pipeline name: `<study>-<variant>`, cut to the pipeline name's 63 characters. */
 const cellName = (study: string, variant: string) => `${study}-${variant}`.slice(0, 63).replace(/-+$/, '');
 
-/** Parses and validates a study file; issues carry file, line and column. */
-export function parseStudy(text: string, file: string): { plan?: StudyPlan; issues: PipelineIssue[] } {
+type Add = (at: JsonPath, message: string, key?: boolean) => void;
+
+/** The YAML, shaped by the study schema (defaults applied), or the issues that stop it there. */
+function readStudyDoc(text: string, file: string): { data?: Raw; add: Add; issues: PipelineIssue[] } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const issues: PipelineIssue[] = [];
-  const add = (at: JsonPath, message: string, key = false) => {
+  const add: Add = (at, message, key = false) => {
     const { line, col } = positionOf(doc, lines, at, key);
     issues.push({ file, line, col, path: formatPath(at), message });
   };
@@ -128,35 +130,32 @@ export function parseStudy(text: string, file: string): { plan?: StudyPlan; issu
     const { line, col } = lines.linePos(e.pos[0]);
     issues.push({ file, line, col, path: '(yaml)', message: e.message.split('\n')[0] });
   }
-  if (issues.length) return { issues };
+  if (issues.length) return { add, issues };
   const data = doc.toJS() as Raw;
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
     add([], 'a study file holds a mapping (apiVersion, kind, metadata, spec)');
-    return { issues };
-  }
-  if (data.kind === 'Pipeline') {
+  } else if (data.kind === 'Pipeline') {
     add(
       ['kind'],
       'this is a pipeline file (kind: Pipeline); a study file has kind: Study (run a pipeline with `autogan run`)',
     );
-    return { issues };
+  } else {
+    const validate = schemaValidator('study.schema.json');
+    if (!validate(data))
+      for (const err of significant(validate.errors ?? [])) {
+        const e = explain(err, [], data);
+        if (e) add(e.at, e.message, e.key);
+      }
   }
-  const validate = schemaValidator('study.schema.json');
-  if (!validate(data)) {
-    for (const err of significant(validate.errors ?? [])) {
-      const e = explain(err, [], data);
-      if (e) add(e.at, e.message, e.key);
-    }
-    return { issues };
-  }
-  const spec = data.spec as Raw;
-  const meta = data.metadata as { name: string; description?: string };
-  const dir = path.dirname(path.resolve(file));
-  const variants = spec.variants as RawVariant[];
-  const budget = spec.budget as StudyBudget;
-  const seeds = spec.seeds as number[];
+  return issues.length ? { add, issues } : { data, add, issues };
+}
 
-  // Names: unique; the reference and the proxy's variant must be among them.
+/** Variant names are unique; the reference and the proxy's variant name one. */
+function checkNames(
+  spec: Raw,
+  variants: RawVariant[],
+  add: Add,
+): { reference: string; proxyVariant: string } {
   const names = new Set<string>();
   variants.forEach((v, i) => {
     if (names.has(v.name)) add(['spec', 'variants', i, 'name'], `duplicate variant name "${v.name}"`);
@@ -169,16 +168,24 @@ export function parseStudy(text: string, file: string): { plan?: StudyPlan; issu
   const proxyVariant = (rawProxy?.variant as string | undefined) ?? reference;
   if (rawProxy && !names.has(proxyVariant))
     add(['spec', 'proxy', 'variant'], `no variant is named "${proxyVariant}"`);
+  return { reference, proxyVariant };
+}
 
-  // The base, and each variant's pipeline: a pipeline that extends the base.
-  const base = path.resolve(dir, spec.base as string);
-  let basePlan: Plan | undefined;
+/** The base's plan and each variant's: a pipeline that extends the base (or the base itself). */
+function loadVariants(
+  base: string,
+  baseAsWritten: string,
+  dir: string,
+  variants: RawVariant[],
+  add: Add,
+): { basePlan?: Plan; variantPlans: Plan[] } {
+  let basePlan: Plan;
   try {
     basePlan = loadPipeline(base);
   } catch (err) {
     if (!(err instanceof PipelineInvalidError)) throw err;
     add(['spec', 'base'], `the base pipeline ${base} is invalid: ${err.issues.map(formatIssue).join('; ')}`);
-    return { issues };
+    return { variantPlans: [] };
   }
   const variantPlans: Plan[] = [];
   variants.forEach((v, i) => {
@@ -188,7 +195,7 @@ export function parseStudy(text: string, file: string): { plan?: StudyPlan; issu
       if (file !== base && !extendsFile(file, base))
         add(
           ['spec', 'variants', i, 'pipeline'],
-          `${v.pipeline} does not extend the base ${spec.base as string}: a variant is an overlay of the base (extends: …)`,
+          `${v.pipeline} does not extend the base ${baseAsWritten}: a variant is an overlay of the base (extends: …)`,
         );
       variantPlans.push(p);
     } catch (err) {
@@ -196,17 +203,24 @@ export function parseStudy(text: string, file: string): { plan?: StudyPlan; issu
       add(['spec', 'variants', i, 'pipeline'], `invalid pipeline: ${err.issues.map(formatIssue).join('; ')}`);
     }
   });
-  if (issues.length) return { issues };
+  return { basePlan, variantPlans };
+}
 
-  // The cells: each overlay validated as the pipeline it makes.
+/** One pipeline per (variant, seed), each overlay validated as the pipeline it makes. */
+function buildCells(
+  variants: RawVariant[],
+  variantPlans: Plan[],
+  study: { name: string; dir: string; seeds: number[]; budget: StudyBudget },
+  add: Add,
+): StudyCell[] {
   const cells: StudyCell[] = [];
   variants.forEach((v, i) => {
     for (const [id] of Object.entries(v.with ?? {}))
       if (!variantPlans[i].steps.some((s) => s.id === id))
         add(['spec', 'variants', i, 'with', id], `no step "${id}" in the variant's pipeline`, true);
-    for (const seed of seeds) {
-      const overlay = cellOverlay(variantPlans[i], v, seed, budget, cellName(meta.name, v.name));
-      const virtual = path.join(dir, `${meta.name}.${v.name}.seed${seed}.yaml`);
+    for (const seed of study.seeds) {
+      const overlay = cellOverlay(variantPlans[i], v, seed, study.budget, cellName(study.name, v.name));
+      const virtual = path.join(study.dir, `${study.name}.${v.name}.seed${seed}.yaml`);
       const r = parsePipeline(JSON.stringify(overlay), virtual);
       if (!r.plan) {
         // The overlay's values come from the variant's `with` or from the budget.
@@ -217,23 +231,58 @@ export function parseStudy(text: string, file: string): { plan?: StudyPlan; issu
           );
         return;
       }
-      cells.push({ id: `${v.name}.seed${seed}`, variant: v.name, seed, plan: { ...r.plan, source: file } });
+      const source = variantPlans[i].source;
+      cells.push({ id: `${v.name}.seed${seed}`, variant: v.name, seed, plan: { ...r.plan, source } });
     }
   });
+  return cells;
+}
 
-  let proxy: StudyProxy | undefined;
-  if (rawProxy && !issues.length) {
-    const ofVariant = variantPlans[variants.findIndex((v) => v.name === proxyVariant)];
-    const retrain = ofVariant.steps.find((s) => s.uses === 'autogan.retrain');
-    if (!ofVariant.steps.some((s) => s.uses === 'autogan.search'))
-      add(['spec', 'proxy', 'variant'], `variant "${proxyVariant}" has no autogan.search step to score with`);
-    else if (!retrain)
-      add(
-        ['spec', 'proxy', 'variant'],
-        `variant "${proxyVariant}" has no autogan.retrain step to retrain with`,
-      );
-    else proxy = proxyPlan(rawProxy, proxyVariant, ofVariant, retrain, budget, meta.name);
-  }
+/** The proxy check of the named variant, which must have a search to score with and a retrain step. */
+function buildProxy(
+  raw: Raw,
+  variant: string,
+  plan: Plan,
+  budget: StudyBudget,
+  study: string,
+  add: Add,
+): StudyProxy | undefined {
+  const retrain = plan.steps.find((s) => s.uses === 'autogan.retrain');
+  if (!plan.steps.some((s) => s.uses === 'autogan.search'))
+    add(['spec', 'proxy', 'variant'], `variant "${variant}" has no autogan.search step to score with`);
+  else if (!retrain)
+    add(['spec', 'proxy', 'variant'], `variant "${variant}" has no autogan.retrain step to retrain with`);
+  else return proxyPlan(raw, variant, plan, retrain, budget, study);
+  return undefined;
+}
+
+/** Parses and validates a study file; issues carry file, line and column. */
+export function parseStudy(text: string, file: string): { plan?: StudyPlan; issues: PipelineIssue[] } {
+  const { data, add, issues } = readStudyDoc(text, file);
+  if (!data) return { issues };
+  const spec = data.spec as Raw;
+  const meta = data.metadata as { name: string; description?: string };
+  const dir = path.dirname(path.resolve(file));
+  const variants = spec.variants as RawVariant[];
+  const budget = spec.budget as StudyBudget;
+  const seeds = spec.seeds as number[];
+  const { reference, proxyVariant } = checkNames(spec, variants, add);
+  const base = path.resolve(dir, spec.base as string);
+  const { basePlan, variantPlans } = loadVariants(base, spec.base as string, dir, variants, add);
+  if (issues.length || !basePlan) return { issues };
+  const cells = buildCells(variants, variantPlans, { name: meta.name, dir, seeds, budget }, add);
+  const rawProxy = spec.proxy as Raw | undefined;
+  const proxy =
+    rawProxy && !issues.length
+      ? buildProxy(
+          rawProxy,
+          proxyVariant,
+          variantPlans[variants.findIndex((v) => v.name === proxyVariant)],
+          budget,
+          meta.name,
+          add,
+        )
+      : undefined;
   if (issues.length) return { issues };
   return {
     issues,
@@ -247,15 +296,15 @@ export function parseStudy(text: string, file: string): { plan?: StudyPlan; issu
       concurrency: spec.concurrency as number,
       reference,
       budget,
-      variants: variants.map((v) => ({
+      variants: variants.map((v, i) => ({
         name: v.name,
         ...(v.description ? { description: v.description } : {}),
-        pipeline: v.pipeline ? path.resolve(dir, v.pipeline) : base,
+        pipeline: variantPlans[i].source,
       })),
       cells,
       ...(proxy ? { proxy } : {}),
-      artifacts: basePlan!.spec.artifacts.path,
-      taskQueues: basePlan!.spec.taskQueues,
+      artifacts: basePlan.spec.artifacts.path,
+      taskQueues: basePlan.spec.taskQueues,
     },
   };
 }
