@@ -27,6 +27,12 @@ function archArgument(text: string): number[] {
 }
 
 export function registerModelCommands(program: Command): void {
+  registerImport(program);
+  registerSample(program);
+}
+
+/** `autogan import reference`: the reference's checkpoints → ours. */
+function registerImport(program: Command): void {
   const imp = program.command('import').description('import models from other implementations');
   imp
     .command('reference')
@@ -88,7 +94,10 @@ export function registerModelCommands(program: Command): void {
         );
       },
     );
+}
 
+/** `autogan sample`: raw generator output or PNGs from a checkpoint. */
+function registerSample(program: Command): void {
   program
     .command('sample')
     .description('write raw generator output (float32 NHWC in [-1, 1]) to .npy, or PNGs to a folder')

@@ -22,6 +22,14 @@ function load(file: string, checkFiles = true): Plan {
 }
 
 export function registerPipelineCommands(program: Command): void {
+  registerValidate(program);
+  registerPlan(program);
+  registerRun(program);
+  registerStatus(program);
+}
+
+/** `autogan validate <file>`: check a pipeline, exit 2 on errors. */
+function registerValidate(program: Command): void {
   program
     .command('validate')
     .description('check a pipeline file: schema, step types, dependencies, dataset paths (exit 2 on errors)')
@@ -32,7 +40,10 @@ export function registerPipelineCommands(program: Command): void {
         `${file}: ok — pipeline ${plan.name}, ${plan.steps.length} steps (${plan.steps.map((s) => s.id).join(' → ')})`,
       );
     });
+}
 
+/** `autogan plan <file>`: the resolved plan. */
+function registerPlan(program: Command): void {
   program
     .command('plan')
     .description('print the resolved DAG with every default filled in')
@@ -43,7 +54,10 @@ export function registerPipelineCommands(program: Command): void {
       const plan = load(file, opts.checkFiles);
       console.log(opts.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
     });
+}
 
+/** `autogan run <file>`: start a pipeline (or run it embedded) and optionally wait. */
+function registerRun(program: Command): void {
   withConnectionOptions(
     program
       .command('run')
@@ -123,7 +137,10 @@ export function registerPipelineCommands(program: Command): void {
       await client.connection.close();
     },
   );
+}
 
+/** `autogan status <id>`: a run's state, steps, progress; `--watch` follows it. */
+function registerStatus(program: Command): void {
   withConnectionOptions(
     program
       .command('status')
