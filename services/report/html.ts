@@ -78,12 +78,9 @@ export interface HtmlOptions {
   bottomWidth?: number;
 }
 
-export function reportHtml(d: ReportData, opts: HtmlOptions = {}): string {
-  const { js, css } = uplotAssets();
-  const per = opts.gridsPerCandidate ?? 6;
-  const bw = opts.bottomWidth ?? 4;
+/** State, pipeline, dataset, times, steps, notes. */
+function summarySection(d: ReportData): string[] {
   const sections: string[] = [];
-
   const meta = [
     ['status', d.status],
     ['pipeline', d.pipeline],
@@ -100,6 +97,12 @@ export function reportHtml(d: ReportData, opts: HtmlOptions = {}): string {
     }</section>`,
   );
 
+  return sections;
+}
+
+/** The evaluated candidates, best IS first. */
+function leaderboardSection(d: ReportData): string[] {
+  const sections: string[] = [];
   if (d.leaderboard.length) {
     sections.push(
       `<section id="leaderboard"><h2>Leaderboard</h2><p>Final evaluation of the retrained candidates${d.leaderboardImages ? ` on ${d.leaderboardImages} generated images` : ''} (higher IS and lower FID are better; the retraining section's final numbers are each candidate's own last evaluation, on its retrain's <code>evalImages</code>).</p><table><thead><tr><th>candidate</th><th>architecture</th><th>IS</th><th>FID</th></tr></thead><tbody>${d.leaderboard
@@ -111,6 +114,12 @@ export function reportHtml(d: ReportData, opts: HtmlOptions = {}): string {
     );
   }
 
+  return sections;
+}
+
+/** The search: what it did, whether it learned, its charts, beams and top-K. */
+function searchSection(d: ReportData): string[] {
+  const sections: string[] = [];
   const s = d.search;
   if (s) {
     const grown = s.grown
@@ -136,6 +145,12 @@ ${s.best.length ? `<h4>Best sampled during controller training (not derived)</h4
     );
   }
 
+  return sections;
+}
+
+/** Each retrained candidate's charts and sample grids. */
+function retrainSection(d: ReportData, per: number): string[] {
+  const sections: string[] = [];
   if (d.retrains.length) {
     const blocks = d.retrains.map((r) => {
       const grids = spread(r.samples, per)
@@ -156,12 +171,18 @@ ${blocks.join('\n')}</section>`,
     );
   }
 
+  return sections;
+}
+
+/** Drawings of every architecture the report mentions. */
+function architecturesSection(d: ReportData, bw: number): string[] {
+  const sections: string[] = [];
   const archs = new Map<string, { title: string; arch: number[] }>();
   for (const r of d.leaderboard) archs.set(r.arch.join(','), { title: `${r.label}`, arch: r.arch });
   for (const r of d.retrains)
     if (r.arch.length && !archs.has(r.arch.join(',')))
       archs.set(r.arch.join(','), { title: r.label, arch: r.arch });
-  s?.topK.forEach((t, i) => {
+  d.search?.topK.forEach((t, i) => {
     if (!archs.has(t.arch.join(',')))
       archs.set(t.arch.join(','), { title: `derived top ${i + 1}`, arch: t.arch });
   });
@@ -176,15 +197,26 @@ ${blocks.join('\n')}</section>`,
     );
   }
 
+  return sections;
+}
+
+/** Every sample grid, in the order they were drawn. */
+function gridsSection(d: ReportData): string[] {
+  const sections: string[] = [];
   if (d.grids.length) {
     sections.push(
       `<section id="samples"><h2>Sample grids</h2><div class="grids">${d.grids.map((g) => figure(g.title, g.file)).join('')}</div></section>`,
     );
   }
 
-  // Chart data: NaN and null become gaps; uPlot wants parallel arrays over one x axis.
+  return sections;
+}
+
+/** The charts' data: NaN and null become gaps; uPlot wants parallel arrays over one x axis. */
+function chartDataOf(d: ReportData) {
+  const s = d.search;
   const hist = s?.history ?? [];
-  const chartData = {
+  return {
     controller: {
       x: hist.map((h) => h.iteration),
       series: [
@@ -222,7 +254,19 @@ ${blocks.join('\n')}</section>`,
     },
     retrain: d.retrains.map((r) => ({ label: r.label, curve: r.curve })),
   };
+}
 
+export function reportHtml(d: ReportData, opts: HtmlOptions = {}): string {
+  const { js, css } = uplotAssets();
+  const sections = [
+    ...summarySection(d),
+    ...leaderboardSection(d),
+    ...searchSection(d),
+    ...retrainSection(d, opts.gridsPerCandidate ?? 6),
+    ...architecturesSection(d, opts.bottomWidth ?? 4),
+    ...gridsSection(d),
+  ];
+  const chartData = chartDataOf(d);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>AutoGAN report: ${esc(d.id)}</title>
