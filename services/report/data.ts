@@ -191,14 +191,26 @@ export function reportFromFolder(
   const dataset = params.dataset as Obj | undefined;
   if (dataset?.kind) data.dataset = String(dataset.kind);
 
-  // Retrains: from the result's fan-out outputs; sample grids from the files.
+  // Retrains from the result's fan-out outputs, the leaderboard, and every sample grid.
   const files = fs.existsSync(dirs.run) ? fs.readdirSync(dirs.run).sort() : [];
+  readRetrains(data, dirs.run, outputs, files);
+  readLeaderboard(data, dirs.run);
+  readGrids(data, dirs, files);
+  if (!result && !data.search && !data.retrains.length && !data.leaderboard.length)
+    throw new Error(
+      `${folder} holds no run output (no result.json, search-state.json, evaluation.json or sample grids)`,
+    );
+  return data;
+}
+
+/** Retrained candidates: from the fan-out's outputs; sample grids (and candidates still training) from the files. */
+function readRetrains(data: ReportData, run: string, outputs: Obj[], files: string[]): void {
   const gridsOf = (label: string) =>
     files
       .map((f) => ({ f, m: GRID.exec(f) }))
       .filter((x) => x.m && x.m[1] === label)
       .sort((a, b) => Number(a.m![2]) - Number(b.m![2]))
-      .map((x) => ({ title: `${label} at step ${x.m![2]}`, file: path.join(dirs.run, x.f) }));
+      .map((x) => ({ title: `${label} at step ${x.m![2]}`, file: path.join(run, x.f) }));
   const fan = outputs.find((o) => o && Array.isArray(o.items) && (o.items as Obj[])[0]?.curve) as
     { items: Obj[] } | undefined;
   for (const it of fan?.items ?? []) {
@@ -221,9 +233,12 @@ export function reportFromFolder(
       data.retrains.push({ label: m[1], arch: [], curve: [], samples: gridsOf(m[1]) });
     }
   }
+}
 
+/** The evaluate step's results (evaluation.json), best IS first. */
+function readLeaderboard(data: ReportData, run: string): void {
   const evaluation = readJson<{ winner?: Obj; results?: Obj[]; images?: number }>(
-    path.join(dirs.run, 'evaluation.json'),
+    path.join(run, 'evaluation.json'),
   );
   if (typeof evaluation?.images === 'number') data.leaderboardImages = evaluation.images;
   for (const r of evaluation?.results ?? []) {
@@ -238,8 +253,10 @@ export function reportFromFolder(
   }
   data.leaderboard.sort((a, b) => b.is - a.is);
   if (evaluation?.winner) data.winner = String(evaluation.winner.label);
+}
 
-  // The search's grids, in the order they were drawn (stage, then iterations done).
+/** The search's grids in the order they were drawn (stage, then iterations done), then the final ones. */
+function readGrids(data: ReportData, dirs: { run: string; search?: string }, files: string[]): void {
   const stageGrids: Array<{ stage: number; after: number; file: string }> = [];
   const searchDirs = [dirs.run, ...(dirs.search && dirs.search !== dirs.run ? [dirs.search] : [])];
   for (const dir of searchDirs) {
@@ -259,11 +276,6 @@ export function reportFromFolder(
     const m = FINAL_GRID.exec(f);
     if (m) data.grids.push({ title: `${m[1]}: final samples (evaluation)`, file: path.join(dirs.run, f) });
   }
-  if (!result && !data.search && !data.retrains.length && !data.leaderboard.length)
-    throw new Error(
-      `${folder} holds no run output (no result.json, search-state.json, evaluation.json or sample grids)`,
-    );
-  return data;
 }
 
 /** The reset threshold of a search's parameters, when they say (null: dynamic reset off). */
