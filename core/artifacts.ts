@@ -140,9 +140,22 @@ export function getArtifact(root: string, ref: ArtifactRef): string {
   return file;
 }
 
-/** A run's human-facing output folder (results, sample grids, state): <root>/<workflow id>. */
+/**
+ * An id as a file or folder name: every character but letters, digits, `.`, `_` and `-` becomes
+ * `_`. One rule for every run folder, so whoever looks for a run's files finds them.
+ */
+export function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** Where a run's folder is, without creating it (for readers). */
+export function runFolderOf(root: string, runId: string): string {
+  return path.join(root, safeName(runId));
+}
+
+/** A run's human-facing output folder (results, sample grids, state): <root>/<workflow id>, created. */
 export function runDir(root: string, runId: string): string {
-  const dir = path.join(root, runId.replace(/[^A-Za-z0-9._-]/g, '_'));
+  const dir = runFolderOf(root, runId);
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }

@@ -3,7 +3,7 @@
 // the search's phase and the running retrains' curves (queries, with a deadline). Read-only: no
 // signal, no resume, nothing written.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { runFolderOf } from '../core/artifacts';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { reportFromFolder, type ReportData } from '../services/report/data';
 import type { PipelineStatus } from '../workflows/pipeline';
@@ -43,7 +43,7 @@ export async function reportFromServer(
     (desc.memo as { artifacts?: string } | undefined)?.artifacts ??
     (await memoArtifacts(client.workflow.getHandle(`${workflowId}.search`)));
   const result = state === 'COMPLETED' ? await handle.result().catch(() => undefined) : undefined;
-  const folder = artifacts ? path.join(artifacts, workflowId.replace(/[^A-Za-z0-9._-]/g, '_')) : undefined;
+  const folder = artifacts ? runFolderOf(artifacts, workflowId) : undefined;
   let data: ReportData;
   const notes: string[] = [];
   if (folder && (fs.existsSync(folder) || fs.existsSync(`${folder}.search`))) {

@@ -19,7 +19,7 @@
 // bucket itself is not collected.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REF_PATTERN, type ArtifactRef } from '../core/artifacts';
+import { REF_PATTERN, safeName, type ArtifactRef } from '../core/artifacts';
 
 /** Every artifact reference in a text (hex not part of a longer hex run). */
 const REFS_IN_TEXT = /(?<![0-9a-f])[0-9a-f]{64}\.[a-z0-9]+(?![a-z0-9])/g;
@@ -170,9 +170,7 @@ export function runFolderRefs(root: string): Array<{ name: string; refs: Set<Art
 }
 
 /** The folder name a workflow id's run folder has (core/artifacts runDir). */
-function folderOf(workflowId: string): string {
-  return workflowId.replace(/[^A-Za-z0-9._-]/g, '_');
-}
+const folderOf = safeName;
 
 interface StoredObject {
   ref: ArtifactRef;

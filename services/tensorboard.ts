@@ -4,6 +4,7 @@
 // retried or replayed activity writes the same file again instead of appending twice.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { safeName } from '../core/artifacts';
 import { writeFileAtomic } from '../core/atomic-write';
 import { eventFile, eventFileName, type SummaryEvent } from '../core/tensorboard/event-file';
 import type { IterationSummary } from '../workflows/search';
@@ -76,7 +77,7 @@ export interface RetrainPoint {
  * (a retried chunk replaces its own point), then the event file is rebuilt from all of them.
  */
 export function writeRetrainEvents(dir: string, label: string, point: RetrainPoint): string {
-  const curveFile = path.join(dir, `retrain-${label.replace(/[^A-Za-z0-9._-]/g, '_')}-curve.json`);
+  const curveFile = path.join(dir, `retrain-${safeName(label)}-curve.json`);
   let points: RetrainPoint[] = [];
   try {
     points = JSON.parse(fs.readFileSync(curveFile, 'utf8')) as RetrainPoint[];

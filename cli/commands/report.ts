@@ -1,6 +1,7 @@
 // `autogan report`: one self-contained HTML file for a run, from its folder or its workflow id.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { safeName } from '../../core/artifacts';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../core/atomic-write';
 import { connectClient } from '../../runtime/connection';
@@ -39,7 +40,7 @@ export function registerReportCommand(program: Command): void {
           await client.connection.close();
         }
       }
-      const out = path.resolve(opts.out ?? `autogan-report-${data.id.replace(/[^A-Za-z0-9._-]/g, '_')}.html`);
+      const out = path.resolve(opts.out ?? `autogan-report-${safeName(data.id)}.html`);
       const html = reportHtml(data, { gridsPerCandidate: opts.grids });
       writeFileAtomic(out, html);
       console.log(

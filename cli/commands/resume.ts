@@ -1,6 +1,7 @@
 // `autogan resume`: continue a failed, terminated or timed-out search from its last durable state.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { runFolderOf } from '../../core/artifacts';
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../runtime/connection';
@@ -42,7 +43,7 @@ async function resumeSearch(client: Client, id: string, requestedId?: string): P
   if (desc.type !== 'autogan-search')
     throw new Error(`${id} is a ${desc.type} run; resume continues autogan-search runs`);
   const memo = (desc.memo ?? {}) as { artifacts?: string };
-  const dir = memo.artifacts ? path.join(memo.artifacts, id) : undefined;
+  const dir = memo.artifacts ? runFolderOf(memo.artifacts, id) : undefined;
   const files = dir ? ['search-state.json', 'search-state.previous.json'].map((f) => path.join(dir, f)) : [];
   if (!files.length || !fs.existsSync(files[0])) {
     throw new Error(

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { runDir } from '../../core/artifacts';
+import { runFolderOf } from '../../core/artifacts';
 import { writeFileAtomic } from '../../core/atomic-write';
 import { loadStudy, type StudyPlan } from '../../pipeline/study';
 import { connectClient, workflowLink } from '../../runtime/connection';
@@ -24,7 +24,7 @@ function load(file: string): StudyPlan {
 }
 
 /** The study's folder: <artifacts>/<study id>, named as the workers name it. */
-const folderOf = (artifacts: string, id: string) => runDir(artifacts, id);
+const folderOf = runFolderOf;
 
 /** The plan a study started with, kept in its folder so `resume` needs neither the file nor the server. */
 function keepPlan(plan: StudyPlan, id: string): void {

@@ -2,6 +2,7 @@
 // payload, masked CRC-32C) of `Event` protocol buffers holding scalar and image summaries, the
 // format `tensorboard --logdir` reads. Only the few fields used here are encoded, by hand
 // (tensorflow/core/util/event.proto, tensorflow/core/framework/summary.proto).
+import { safeName } from '../artifacts';
 
 /** One scalar point: `tag` at `step`. */
 export interface ScalarEvent {
@@ -132,5 +133,5 @@ export function eventFile(events: SummaryEvent[]): Buffer {
  * apart the files of one folder (one per retrained candidate).
  */
 export function eventFileName(part: string): string {
-  return `events.out.tfevents.0.autogan-${part.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  return `events.out.tfevents.0.autogan-${safeName(part)}`;
 }
