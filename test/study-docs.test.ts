@@ -17,7 +17,7 @@ describe('docs/studies.md: the ablation study', () => {
     assert.equal(page, formatted, 'run `npm run docs:study` to regenerate the tables');
   });
 
-  it("the committed study.json: ≥ 4 variants × ≥ 3 seeds, a proxy check of ≥ 10 architectures, means that recompute", () => {
+  it('the committed study.json: ≥ 4 variants × ≥ 3 seeds, a proxy check of ≥ 10 architectures, means that recompute', () => {
     const { file } = regenerated(fs.readFileSync(DOC, 'utf8'));
     const j = JSON.parse(fs.readFileSync(path.join(projectRoot(), file), 'utf8')) as StudyJson;
     assert.ok(j.variants.length >= 4);

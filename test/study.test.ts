@@ -119,7 +119,10 @@ describe('study files', () => {
     );
     const asStudy = issuesOf(fs.readFileSync(path.join(FIXTURES, 'tiny-autogan.yaml'), 'utf8')).join('\n');
     assert.match(asStudy, /kind: this is a pipeline file \(kind: Pipeline\)/);
-    assert.throws(() => loadPipeline(TINY), /kind: this is a study file \(kind: Study\): use `autogan study validate`/);
+    assert.throws(
+      () => loadPipeline(TINY),
+      /kind: this is a study file \(kind: Study\): use `autogan study validate`/,
+    );
     const noBase = issuesOf(
       HEAD.replace('tiny-autogan.yaml', 'missing.yaml') + '  variants: [{ name: a }]\n',
     );
