@@ -176,14 +176,15 @@ export async function retrainChunk(
 async function retrainEvents(p: RetrainParams, r: ChunkResult): Promise<void> {
   try {
     const store = artifactStore(p);
-    const file = writeRetrainEvents(store.runDir(p.runId), p.label, {
+    const { events, curve } = writeRetrainEvents(store.runDir(p.runId), p.label, {
       step: r.step,
       dLoss: r.dLoss,
       gLoss: r.gLoss,
       ...(r.evaluation ? { is: r.evaluation.is, fid: r.evaluation.fid, samples: r.evaluation.samples } : {}),
       wallTime: Date.now() / 1000,
     });
-    await store.publish(p.runId, file);
+    await store.publish(p.runId, curve);
+    await store.publish(p.runId, events);
   } catch (err) {
     console.error(`[autogan] no TensorBoard events for ${p.label}: ${(err as Error).message}`);
   }

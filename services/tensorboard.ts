@@ -76,7 +76,11 @@ export interface RetrainPoint {
  * A retrained candidate's events: its points are merged by step into retrain-<label>-curve.json
  * (a retried chunk replaces its own point), then the event file is rebuilt from all of them.
  */
-export function writeRetrainEvents(dir: string, label: string, point: RetrainPoint): string {
+export function writeRetrainEvents(
+  dir: string,
+  label: string,
+  point: RetrainPoint,
+): { events: string; curve: string } {
   const curveFile = path.join(dir, `retrain-${safeName(label)}-curve.json`);
   let points: RetrainPoint[] = [];
   try {
@@ -101,5 +105,5 @@ export function writeRetrainEvents(dir: string, label: string, point: RetrainPoi
   }
   const file = path.join(dir, eventFileName(label));
   writeFileAtomic(file, eventFile(events));
-  return file;
+  return { events: file, curve: curveFile };
 }

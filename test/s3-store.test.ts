@@ -393,7 +393,12 @@ describe('artifact store on S3 (moto server) @integration', function () {
       assert.equal(b.step, 4);
       assert.ok(b.evaluation, 'the last chunk evaluates');
       const samples = await keysUnder('e2e/runs/e2e-run/');
-      assert.deepEqual(samples, ['e2e/runs/e2e-run/samples-top1-step4.png']);
+      // The sample grid, and the candidate's TensorBoard events with the curve they are built from.
+      assert.deepEqual(samples, [
+        'e2e/runs/e2e-run/events.out.tfevents.0.autogan-top1',
+        'e2e/runs/e2e-run/retrain-top1-curve.json',
+        'e2e/runs/e2e-run/samples-top1-step4.png',
+      ]);
 
       // Worker b "dies" after its step-2 heartbeat; the retry lands on worker c with an empty cache.
       const pc = worker('worker-c');
