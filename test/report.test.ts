@@ -230,6 +230,28 @@ describe('run report', () => {
     assert.match(html, /<tr><td>1<\/td><td>3–5<\/td><td>3\.400 → 3\.000<\/td><td>-11\.8%<\/td>/);
   });
 
+  it('escapes hostile names, ids, labels and failures everywhere they are shown', () => {
+    const evil = '<script>alert(1)</script>"\'&';
+    const d = reportFromFolder(fixtureRun(root, 'hostile'));
+    Object.assign(d, { id: evil, pipeline: evil, dataset: evil, failure: evil, notes: [evil] });
+    d.steps = [{ id: evil, state: evil }];
+    d.leaderboard = d.leaderboard.map((r) => ({ ...r, label: evil }));
+    d.retrains = d.retrains.map((r) => ({ ...r, label: evil, samples: [{ title: evil, file: evil }] }));
+    d.grids = [{ title: evil, file: evil }];
+    d.derived = { step: evil, topK: [] };
+    const html = reportHtml(d);
+    // The only <script> elements are the page's own: uPlot, the chart data, the chart code.
+    assert.equal((html.match(/<script/g) ?? []).length, 3);
+    assert.ok(!html.includes('<script>alert'), 'no live script from the data');
+    assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;&quot;'), 'shown, escaped');
+    // In the chart data (JSON inside a script element) a "</script" cannot close the element.
+    const data = html.slice(
+      html.indexOf('id="report-data">'),
+      html.indexOf('</script>', html.indexOf('id="report-data">')),
+    );
+    assert.ok(!data.includes('<'), 'no raw < inside the chart data');
+  });
+
   it('lists the search grids by stage and iterations done (9 before 10)', () => {
     const run = fixtureRun(root, 'grid-order');
     for (const f of ['samples-stage1-iter10.png', 'samples-stage1-iter9.png'])
