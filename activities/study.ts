@@ -19,6 +19,8 @@ import {
   type ProxyRecord,
 } from '../services/study/records';
 import { studyHtml } from '../services/study/report';
+import { reportFromFolder } from '../services/report/data';
+import { reportHtml } from '../services/report/html';
 import type { IterationSummary } from '../workflows/search';
 import { asNonRetryable } from './errors';
 import { activityHooks } from './heartbeat';
@@ -73,9 +75,24 @@ export async function studyRecordCell(
       history,
     );
     writeCellRecord(studyDir(artifacts, studyId), r);
+    cellFolder(cell.plan.spec.artifacts.path, workflowId, result);
     return r;
   } catch (err) {
     throw asNonRetryable(err);
+  }
+}
+
+/**
+ * The cell's own run folder gets what `autogan run` leaves: result.json and report.html (a report
+ * problem only costs the report).
+ */
+function cellFolder(artifacts: string, workflowId: string, result: PipelineResult): void {
+  const dir = artifactStore({ artifacts }).runDir(workflowId);
+  writeFileAtomic(path.join(dir, 'result.json'), JSON.stringify(result, null, 2));
+  try {
+    writeFileAtomic(path.join(dir, 'report.html'), reportHtml(reportFromFolder(dir)));
+  } catch (err) {
+    console.error(`[autogan] no report for ${workflowId}: ${(err as Error).message}`);
   }
 }
 

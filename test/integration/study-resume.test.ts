@@ -78,6 +78,9 @@ describe('study resume @integration', function () {
       await s0.stop();
     }
     assert.equal(first.outcome.ran, 4);
+    // Each cell's own run folder has what `autogan run` leaves.
+    for (const f of ['result.json', 'report.html'])
+      assert.ok(fs.existsSync(path.join(clean, 'runs', `${ID}.autogan.seed1`, f)), f);
     const cleanJson = path.join(clean, 'runs', ID, 'study.json');
     const expected = comparable(cleanJson);
 
