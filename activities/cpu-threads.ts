@@ -1,13 +1,9 @@
 // How many TensorFlow threads a tensor call gets on a CPU worker, and the cores it holds meanwhile.
 //
 // Why: TensorFlow spreads every kernel over its intra-op thread pool. On small networks the kernels
-// are too short for that: handing half of a 1 MB ReLU to the second thread costs more than it saves.
-// Measured on the project's 2-core CI machine (scratch runs of one training step, nCritic 1):
-// - demo retrain size (gf 32, 16×16, batch 32): 80 ms per step with one thread, 112 ms with two;
-// - demo search size (gf 16, 16×16, batch 32): D step 28 vs 54 ms, G step 22 vs 46 ms;
-// - gf 64 at 16×16, batch 32, and gf 32 at batch 128: two threads 1.2–1.3× faster than one;
-// - paper search size (gf 128, 32×32, batch 128): two threads 1.6–1.8× faster.
-// So a small training runs in a one-thread tensor host and holds one core, a large one runs with up
+// are too short for that: handing half of a 1 MB ReLU to the second thread costs more than it saves;
+// at paper size two threads are clearly faster (the measurements: docs/performance.md, "Threads per
+// training"). So a small training runs in a one-thread tensor host and holds one core, a large one runs with up
 // to CORES_PER_CPU_TRAINING threads and holds as many; the worker takes as many activities as it has
 // cores, and a call waits (heartbeating) until the cores it needs are free, first come first served.
 import type { Hooks } from '../services/search/context';

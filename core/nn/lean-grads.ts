@@ -5,7 +5,7 @@
 // activations its gradient needs) and every intermediate gradient until the whole pass is done, so
 // the peak holds all activations plus all gradients at once. PyTorch frees a node's saved tensors
 // and its consumed output gradients as soon as the node is backpropagated; at paper size that was
-// the difference between tfjs's 2.0–2.6× PyTorch's peak RSS and PyTorch's own. Walking the tape in
+// most of the difference between tfjs's peak RSS and PyTorch's (docs/performance.md). Walking the tape in
 // reverse, a node's outputs are only ever consumed by later nodes, which have all been processed by
 // then: once its input gradients are computed, neither its saved tensors nor the gradients of its
 // outputs are needed by anything else.

@@ -1,12 +1,12 @@
 // TensorFlow kernels that tfjs-node does not reach, registered for the native backend only.
 //
-// Why: on tfjs-node every tensor op costs ~20–40 µs of dispatch whatever its size, and tfjs routes
-// several of our hot paths through many small ops where TensorFlow has one kernel (measured per op
-// on this project's 2-core CI machine, see bench/compare.ts):
+// Why: on tfjs-node every tensor op costs tens of µs of dispatch whatever its size, and tfjs routes
+// several of our hot paths through many small ops where TensorFlow has one kernel (per-op numbers:
+// bench/kernels.ts, docs/performance.md):
 // - ReLU's gradient is tfjs's `dy · step(x)` (Cast, IsNan, Greater, a JS-filled ones tensor, Fill,
 //   two Selects) where TensorFlow has ReluGrad (bit-identical: dy where x > 0, else 0).
-// - tf.matMul reshapes both operands to rank 3 and back around BatchMatMulV2: ~90–160 µs for a
-//   spectral-norm matrix-vector product against ~35 µs for TensorFlow's MatMul on the 2-D tensors.
+// - tf.matMul reshapes both operands to rank 3 and back around BatchMatMulV2, several times the cost
+//   of TensorFlow's MatMul on the 2-D tensors for a spectral-norm matrix-vector product.
 // - Train-mode batch norm is moments + autodiff (~25 ops with its gradient) where TensorFlow has
 //   FusedBatchNormV3 / FusedBatchNormGradV3, which also produce PyTorch's running-stat update
 //   (momentum as exponential_avg_factor, unbiased batch variance).
