@@ -57,19 +57,41 @@ export function setNativeOpsEnabled(on: boolean): void {
 
 type OpAttr = (name: string, dtype: tf.DataType) => unknown;
 
+/** What every native kernel registration shares: the type attributes and attribute builders. */
+interface KernelKit {
+  T: unknown;
+  U: unknown;
+  bool: (b: Binding, name: string, value: boolean) => unknown;
+  float: (b: Binding, name: string, value: number) => unknown;
+  str: (b: Binding, name: string, value: string) => unknown;
+  kernel: (kernelName: string, kernelFunc: tf.KernelFunc) => void;
+}
+
 /** Installs the native kernels; `opAttr` builds TensorFlow's type attribute (from tfjs-node). */
 export function installNativeOps(opAttr: OpAttr): void {
   if (installed) return;
   installed = true;
   installLeanSaves(nativeOpsActive);
-  const T = opAttr('T', 'float32');
-  const U = opAttr('U', 'float32');
-  const bool = (b: Binding, name: string, value: boolean) => ({ name, type: b.TF_ATTR_BOOL, value });
-  const float = (b: Binding, name: string, value: number) => ({ name, type: b.TF_ATTR_FLOAT, value });
-  const str = (b: Binding, name: string, value: string) => ({ name, type: b.TF_ATTR_STRING, value });
-  const kernel = (kernelName: string, kernelFunc: tf.KernelFunc) =>
-    tf.registerKernel({ kernelName, backendName: 'tensorflow', kernelFunc });
+  const kit: KernelKit = {
+    T: opAttr('T', 'float32'),
+    U: opAttr('U', 'float32'),
+    bool: (b, name, value) => ({ name, type: b.TF_ATTR_BOOL, value }),
+    float: (b, name, value) => ({ name, type: b.TF_ATTR_FLOAT, value }),
+    str: (b, name, value) => ({ name, type: b.TF_ATTR_STRING, value }),
+    kernel: (kernelName, kernelFunc) => {
+      tf.registerKernel({ kernelName, backendName: 'tensorflow', kernelFunc });
+    },
+  };
+  registerCast();
+  registerReluGrad(kit);
+  registerMatMul(kit);
+  registerBatchNorm(kit);
+  registerBiasAdd(kit);
+  registerResize(kit);
+}
 
+/** A Cast to the own dtype shares the buffer. */
+function registerCast(): void {
   // A Cast to the tensor's own dtype is a copy: tfjs casts unconditionally (after every AvgPool, in
   // tfjs-node's Mean, in tf.moments), ~3–50 native dispatches per training step. Share the buffer
   // instead, as tfjs's CPU backend does for Identity; real conversions keep tfjs-node's kernel.
@@ -87,7 +109,10 @@ export function installNativeOps(opAttr: OpAttr): void {
       },
     });
   }
+}
 
+/** ReluGrad, and ReLU's gradient through it. */
+function registerReluGrad({ T, kernel }: KernelKit): void {
   kernel(RELU_GRAD, ({ inputs, backend }) =>
     (backend as unknown as NodeBackendLike).executeSingleOutput('ReluGrad', [T], [inputs.dy!, inputs.x!]),
   );
@@ -102,7 +127,10 @@ export function installNativeOps(opAttr: OpAttr): void {
       return { x: () => tf.mul(g, tf.step(tf.cast(x, 'float32'))) };
     },
   });
+}
 
+/** MatMul on 2-D tensors, and its gradient. */
+function registerMatMul({ T, bool, kernel }: KernelKit): void {
   kernel(MATMUL, ({ inputs, backend, attrs }) => {
     const be = backend as unknown as NodeBackendLike;
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
@@ -126,7 +154,10 @@ export function installNativeOps(opAttr: OpAttr): void {
       };
     },
   });
+}
 
+/** Train-mode batch norm as FusedBatchNormV3 and its gradient kernel. */
+function registerBatchNorm({ T, U, bool, float, str, kernel }: KernelKit): void {
   kernel(BN_TRAIN, ({ inputs, backend, attrs }) => {
     const be = backend as unknown as NodeBackendLike;
     const { epsilon, momentum } = attrs as { epsilon: number; momentum: number };
@@ -180,7 +211,10 @@ export function installNativeOps(opAttr: OpAttr): void {
       };
     },
   });
+}
 
+/** BiasAdd / BiasAddGrad. */
+function registerBiasAdd({ T, str, kernel }: KernelKit): void {
   const nhwc = (b: Binding) => [T, str(b, 'data_format', 'NHWC')];
   kernel(BIAS_ADD, ({ inputs, backend }) => {
     const be = backend as unknown as NodeBackendLike;
@@ -200,7 +234,10 @@ export function installNativeOps(opAttr: OpAttr): void {
       };
     },
   });
+}
 
+/** ResizeBilinear / ResizeBilinearGrad with half-pixel centers. */
+function registerResize({ T, bool, kernel }: KernelKit): void {
   const resizeAttrs = (b: Binding) => [
     T,
     bool(b, 'align_corners', false),
