@@ -202,6 +202,8 @@ function registerStatus(program: Command): void {
               2,
             ),
           );
+          // The same exit code as without --json: scripts branch on it.
+          if (failed) throw new CliExit(1);
           return;
         }
         console.log(

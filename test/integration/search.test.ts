@@ -240,6 +240,14 @@ describe('autogan-search workflow @integration', function () {
     assert.equal(st.status, 1, st.stderr);
     assert.match(st.stdout, new RegExp(`${id}: FAILED`));
     assert.match(st.stdout, /why: invalid autogan-search input: "dataset" must be an object/);
+    // --json keeps the exit code.
+    const js = spawnSync(
+      process.execPath,
+      [cli, 'status', id, '--json', '--address', env.connection.options.address],
+      { encoding: 'utf8' },
+    );
+    assert.equal(js.status, 1, js.stderr);
+    assert.equal((JSON.parse(js.stdout) as { status: string }).status, 'FAILED');
   });
 
   it('a cancelled search stops its training activity at the next step: no checkpoints after that', async () => {
