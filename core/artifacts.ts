@@ -145,7 +145,9 @@ export function getArtifact(root: string, ref: ArtifactRef): string {
  * `_`. One rule for every run folder, so whoever looks for a run's files finds them.
  */
 export function safeName(id: string): string {
-  return id.replace(/[^A-Za-z0-9._-]/g, '_');
+  const name = id.replace(/[^A-Za-z0-9._-]/g, '_');
+  // "", "." and ".." name no folder of their own (".." would be the store's parent).
+  return /^\.*$/.test(name) ? `_${name.replace(/\./g, '_')}` : name;
 }
 
 /** Where a run's folder is, without creating it (for readers). */
