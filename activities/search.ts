@@ -108,7 +108,7 @@ function keepPrevious(file: string, state: unknown): string | undefined {
  * folder keeps every iteration's summary in search-history.json for curves and reports. Merged by
  * iteration, so a retried or replayed record writes the same file.
  */
-function mergeHistory(dir: string, state: unknown): string | undefined {
+function mergeHistory(dir: string, state: unknown): { file: string; merged: IterationSummary[] } | undefined {
   const recent = (state as { state?: { history?: Array<{ iteration: number }> } })?.state?.history;
   if (!Array.isArray(recent) || !recent.length) return undefined;
   const file = path.join(dir, 'search-history.json');
@@ -123,13 +123,13 @@ function mergeHistory(dir: string, state: unknown): string | undefined {
   for (const h of recent) byIteration.set(h.iteration, h);
   const merged = [...byIteration.values()].sort((a, b) => a.iteration - b.iteration);
   writeFileAtomic(file, JSON.stringify(merged));
-  return file;
+  return { file, merged: merged as IterationSummary[] };
 }
 
 /** The search's TensorBoard events, rebuilt from its history; a failure only costs the events. */
-function searchEvents(dir: string, historyFile: string): string | undefined {
+function searchEvents(dir: string, history: IterationSummary[]): string | undefined {
   try {
-    return writeSearchEvents(dir, JSON.parse(fs.readFileSync(historyFile, 'utf8')) as IterationSummary[]);
+    return writeSearchEvents(dir, history);
   } catch (err) {
     console.error(`[autogan] no TensorBoard events for ${dir}: ${(err as Error).message}`);
     return undefined;
@@ -156,8 +156,8 @@ export async function searchRecordState(
     await store.publish(workflowId, file);
     const history = mergeHistory(store.runDir(workflowId), state);
     if (history) {
-      await store.publish(workflowId, history);
-      const events = searchEvents(store.runDir(workflowId), history);
+      await store.publish(workflowId, history.file);
+      const events = searchEvents(store.runDir(workflowId), history.merged);
       if (events) await store.publish(workflowId, events);
     }
     return file;

@@ -1,5 +1,5 @@
-// What every HTML page and SVG drawing of the reports shares: text escaped for element content and
-// attribute values alike, and PNG files inlined as data: URIs (the pages open offline).
+// What every report page (HTML, SVG, Markdown) shares: text escaped for element content and
+// attribute values alike, PNG files inlined as data: URIs (the pages open offline), numbers shown.
 import * as fs from 'node:fs';
 
 /** `s` as text safe in HTML/SVG content and in double-quoted attributes. */
@@ -14,4 +14,9 @@ export function pngUri(file: string | null | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A number with `digits` decimals, or "—" for null, undefined and non-finite values. */
+export function fixed(v: number | null | undefined, digits = 2): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
 }

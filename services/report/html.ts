@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { archSvg } from './arch-svg';
-import { esc, pngUri } from './html-text';
+import { esc, fixed, pngUri } from './html-text';
 import type { ReportData } from './data';
 import { searchLearning } from '../search/learning';
 import type { IterationSummary } from '../../workflows/search';
@@ -32,8 +32,7 @@ function spread<T>(items: T[], n: number): T[] {
   return out;
 }
 
-const fmt = (v: number | null | undefined, d = 3) =>
-  v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d);
+const fmt = (v: number | null | undefined, d = 3) => fixed(v, d);
 
 function scoredTable(rows: Array<{ arch: number[]; score: number }>, what: string): string {
   if (!rows.length) return '';

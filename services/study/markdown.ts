@@ -1,5 +1,6 @@
 // study.json as Markdown tables, for the docs: generated from the committed JSON (tools/
 // gen-study-table.ts) and checked against it by a test, so the published numbers cannot drift.
+import { fixed } from '../report/html-text';
 import type { StudyJson } from './aggregate';
 
 /** What the paper reports for a variant (AutoGAN §4.3, CIFAR-10), shown beside ours. */
@@ -9,8 +10,7 @@ export interface PaperRow {
   note?: string;
 }
 
-const f = (v: number | null | undefined, d = 2) =>
-  v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d);
+const f = fixed;
 
 /** The variants table: ours (mean ± std, 95% CI, paired test against the reference) and the paper's. */
 export function variantsTable(j: StudyJson, paper: Record<string, PaperRow> = {}): string {

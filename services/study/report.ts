@@ -1,12 +1,11 @@
 // The study report: one self-contained HTML page from study.json — the table (mean ± std, 95%
 // bootstrap interval, paired test against the reference), search curves per variant against
 // compute time, the proxy check's scatter, and each variant's best sample grid.
-import { esc, pngUri } from '../report/html-text';
+import { esc, fixed, pngUri } from '../report/html-text';
 import type { StudyJson, StudyVariant } from './aggregate';
 import { PALETTE, svgChart, type Series } from './svg-chart';
 
-const fmt = (v: number | null | undefined, d = 2) =>
-  v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d);
+const fmt = fixed;
 const pm = (m: number | null, s: number | null, d = 2) =>
   `${fmt(m, d)}${s === null ? '' : ` ± ${fmt(s, d)}`}`;
 const ci = (c: [number, number] | null, d = 2) => (c ? `[${fmt(c[0], d)}, ${fmt(c[1], d)}]` : '—');
