@@ -125,7 +125,7 @@ export async function holdCores(
       clearTimeout(timer);
       if (!done) {
         hooks.keepAlive?.();
-        await hooks.breathe();
+        await hooks.atStepBoundary();
       }
     }
   } catch (err) {

@@ -107,7 +107,7 @@ export function activityHooks(): Hooks {
     // then stop at this step boundary if the attempt was cancelled: the workflow was cancelled or
     // terminated (NOT_FOUND), the server gave the attempt up after a missed heartbeat and retried
     // it elsewhere (TIMED_OUT), or the worker is shutting down. Nothing is written after this.
-    async breathe() {
+    async atStepBoundary() {
       await new Promise((r) => setImmediate(r));
       const signal = ctx.cancellationSignal;
       if (!signal.aborted) return;

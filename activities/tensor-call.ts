@@ -1,4 +1,4 @@
-// Runs an activity's tensor work: in a tensor host process (runtime/tensor-host.ts) by default, so
+// Runs an activity's tensor work: in a tensor host process (activities/tensor-host.ts) by default, so
 // this worker's JavaScript thread stays free for heartbeats, cancellation, queries and workflow
 // tasks during a long step; in this process with AUTOGAN_TENSOR_HOST=inline. Hosts are kept and
 // reused, one per concurrent activity; a host that dies fails only its call (retried by Temporal).
@@ -12,7 +12,7 @@ import { ArtifactStoreError } from '../services/artifact-store';
 import { NumericalFault } from '../services/numerical-fault';
 import type { Hooks } from '../services/search/context';
 import { runTensorOp, type OpArgs, type OpResult, type TensorOp } from '../services/tensor-ops';
-import type { HostMessage, HostRequest, SerializedError } from '../runtime/tensor-host';
+import type { HostMessage, HostRequest, SerializedError } from './tensor-host-protocol';
 import { CoreSlots, holdCores, INTRA_OP_ENV, threadsFor } from './cpu-threads';
 
 export const TENSOR_HOST_ENV = 'AUTOGAN_TENSOR_HOST';
@@ -73,27 +73,42 @@ class TensorHost {
 
   /** @param threads TensorFlow's intra-op threads in this host (undefined: TensorFlow's default or the user's setting). */
   constructor(readonly threads?: number) {
-    const entry = path.join(__dirname, '..', 'runtime', 'tensor-host.js');
+    const entry = path.join(__dirname, 'tensor-host.js');
     this.child = fork(entry, [], {
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       execArgv: [],
       ...(threads ? { env: { ...process.env, [INTRA_OP_ENV]: String(threads) } } : {}),
     });
     forwardStderr(this.child);
-    this.hold(false);
+    this.keepWorkerAlive(false);
     this.ready = new Promise((resolve, reject) => {
       this.onMessage = (m) => m.type === 'ready' && resolve();
       this.onExit = (why) => reject(new Error(`the tensor host process ${why} before it was ready`));
     });
     this.child.on('message', (m: HostMessage) => this.onMessage?.(m));
-    this.child.on('exit', (code, signal) => {
-      this.dead = true;
-      this.onExit?.(signal ? `was killed by ${signal}` : `exited with code ${code}`);
-    });
+    this.child.on('exit', (code, signal) =>
+      this.die(signal ? `was killed by ${signal}` : `exited with code ${code}`),
+    );
+    // A host killed (OOM) between its channel closing and its 'exit' makes a send fail with an
+    // 'error' event: without this listener that would crash the worker and every activity on it.
+    this.child.on('error', (err) => this.die(`failed (${err.message})`));
+  }
+
+  /** The host is gone: its pending call (or start) fails, once; later events change nothing. */
+  private die(why: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.onExit?.(why);
+  }
+
+  /** Ends an idle host: closing its channel makes it exit (it ignores the signals a terminal sends). */
+  end(): void {
+    this.dead = true;
+    if (this.child.connected) this.child.disconnect();
   }
 
   /** An idle host never keeps its worker alive; a host at work does (its call is pending). */
-  hold(on: boolean): void {
+  keepWorkerAlive(on: boolean): void {
     const channel = this.child.channel as { ref?: () => void; unref?: () => void } | undefined;
     if (on) {
       this.child.ref();
@@ -105,7 +120,8 @@ class TensorHost {
   }
 
   private send(m: HostRequest): void {
-    if (!this.dead) this.child.send(m);
+    if (this.dead || !this.child.connected) return;
+    this.child.send(m, (err) => err && this.die(`could not be reached (${err.message})`));
   }
 
   call<T>(op: TensorOp, args: unknown[], hooks: Hooks, backend: Backend): Promise<T> {
@@ -116,11 +132,11 @@ class TensorHost {
       this.onMessage = (m) => {
         if (m.type === 'progress') hooks.progress(m.p);
         else if (m.type === 'backend') lastBackend = m.package;
-        else if (m.type === 'tick') {
+        else if (m.type === 'step-boundary') {
           // The worker's own checks at each step boundary: heartbeats go out, a cancellation stops
           // the host there. Nothing more runs in the host until this answers.
-          hooks.breathe().then(
-            () => this.send({ type: 'go' }),
+          hooks.atStepBoundary().then(
+            () => this.send({ type: 'continue' }),
             (err: unknown) => {
               cancelled = err;
               const workerShutdown = !!(err as { workerShutdown?: boolean }).workerShutdown;
@@ -178,7 +194,7 @@ function takeHost(threads: number | undefined): TensorHost {
     else if (!found && h.threads === threads) found = idle.splice(i, 1)[0];
   }
   if (found) return found;
-  for (const h of idle.splice(0)) h.child.kill('SIGTERM');
+  for (const h of idle.splice(0)) h.end();
   return new TensorHost(threads);
 }
 
@@ -204,12 +220,12 @@ export async function tensorCall<K extends TensorOp>(
   const release = slots && threads ? await holdCores(slots, threads, hooks) : undefined;
   try {
     const host = takeHost(fixed ? undefined : threads);
-    host.hold(true);
+    host.keepWorkerAlive(true);
     try {
       await host.ready;
       return await host.call<OpResult<K>>(op, args as unknown[], hooks, backend);
     } finally {
-      host.hold(false);
+      host.keepWorkerAlive(false);
       if (!host.dead) idle.push(host);
     }
   } finally {
@@ -219,5 +235,5 @@ export async function tensorCall<K extends TensorOp>(
 
 /** Ends every idle host (a worker shutting down). */
 export function stopTensorHosts(): void {
-  for (const h of idle.splice(0)) h.child.kill('SIGTERM');
+  for (const h of idle.splice(0)) h.end();
 }

@@ -68,9 +68,9 @@ export async function trainLoop(
     }
     stopped = o.stopOn?.(r) ?? false;
     // Let heartbeats and a cancellation through before writing anything: a cancelled attempt stops
-    // here (breathe throws) and never writes another checkpoint.
+    // here (atStepBoundary throws) and never writes another checkpoint.
     try {
-      await o.hooks.breathe();
+      await o.hooks.atStepBoundary();
     } catch (err) {
       // A worker shutting down (not a stale or cancelled attempt, which must write nothing more):
       // save the step reached, so the retry on another worker loses nothing.

@@ -164,7 +164,7 @@ describe('artifact lifecycle and `autogan gc`', function () {
         },
         hooks: {
           ...noHooks,
-          breathe: async () => {
+          atStepBoundary: async () => {
             clock += 4;
           },
         },

@@ -50,7 +50,7 @@ describe('numerical faults', () => {
             checkpoints.push(state.step);
             return `${'0'.repeat(64)}.ckpt`;
           },
-          hooks: { progress: (p) => progress.push(p.step), breathe: async () => undefined },
+          hooks: { progress: (p) => progress.push(p.step), atStepBoundary: async () => undefined },
         }),
         (err: Error) => {
           assert.ok(err instanceof NumericalFault, String(err));

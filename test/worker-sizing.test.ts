@@ -84,7 +84,7 @@ describe('tensor worker sizing @purejs', () => {
     const hooks: Hooks = {
       progress: () => undefined,
       keepAlive: () => alive++,
-      breathe: async () => {
+      atStepBoundary: async () => {
         if (cancel) throw new Error('cancelled');
       },
     };
@@ -104,5 +104,5 @@ describe('tensor worker sizing @purejs', () => {
 });
 
 function noWait(): Hooks {
-  return { progress: () => undefined, breathe: async () => undefined };
+  return { progress: () => undefined, atStepBoundary: async () => undefined };
 }

@@ -22,15 +22,18 @@ export interface Hooks {
     /** Earlier checkpoints of the same attempt chain, newest first: used when `ref` is corrupt. */
     earlier?: Array<{ step: number; ref: ArtifactRef }>;
   };
-  /** Lets the event loop run (heartbeats) between steps. */
-  breathe(): Promise<void>;
+  /**
+   * Called between steps: lets the event loop run (heartbeats go out) and throws when the attempt
+   * was cancelled, so the work stops at this boundary.
+   */
+  atStepBoundary(): Promise<void>;
   /** Tells the server the activity is alive while it waits to start (no progress to report yet). */
   keepAlive?(): void;
 }
 
 export const noHooks: Hooks = {
   progress: () => undefined,
-  breathe: () => new Promise((r) => setImmediate(r)),
+  atStepBoundary: () => new Promise((r) => setImmediate(r)),
 };
 
 export interface SearchRefs {

@@ -82,7 +82,7 @@ export async function trainController(
         scores.push(
           await scoreArch(p, trainer, smp.arch, s.stage, derivedSeed(p, 'reward', s.iteration, acc.step, k)),
         );
-        await hooks.breathe();
+        await hooks.atStepBoundary();
       }
       const u = ctrl.update(batch, scores, beams);
       acc.step++;
@@ -95,7 +95,7 @@ export async function trainController(
         gate.wrote();
       }
       hooks.progress({ step: acc.step, total: p.controllerSteps, ...(ref ? { ref } : {}) });
-      await hooks.breathe();
+      await hooks.atStepBoundary();
     }
     const scores = acc.scores ?? acc.rewards;
     const rewardNoise = await probeNoise(p, s, trainer, acc.archs, scores, hooks);
@@ -151,7 +151,7 @@ async function probeNoise(
       derivedSeed(p, 'reward-probe', s.iteration, j),
     );
     sq += (again - scores[i]) ** 2 / 2;
-    await hooks.breathe();
+    await hooks.atStepBoundary();
   }
   return Math.sqrt(sq / n);
 }

@@ -45,7 +45,7 @@ export async function derive(
       const seed = tag ? derivedSeed(p, 'derive', tag, done) : derivedSeed(p, 'derive', s.iteration, done);
       const v = await scoreArch(scoring, trainer, arch, s.stage, seed);
       hooks.progress({ step: ++done, total: m });
-      await hooks.breathe();
+      await hooks.atStepBoundary();
       return v;
     };
     if (!ctrl) {

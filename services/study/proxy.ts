@@ -76,7 +76,7 @@ export async function proxyScores(
             await scoreArch(s.params, trainer, archs[i], s.stage, derivedSeed(s.params, 'study-proxy', r)),
           );
         hooks.progress({ step: ++done, total });
-        await hooks.breathe();
+        await hooks.atStepBoundary();
       }
     } finally {
       trainer.dispose();
