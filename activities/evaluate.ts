@@ -41,6 +41,12 @@ export async function evaluateStep(input: StepInput): Promise<StepOutput> {
           trainer,
           w.images,
           `final-${m.label}`,
+          // A heartbeat (at most every few seconds) and a cancellation check per batch: the paper's
+          // 50,000-image evaluation runs for over an hour per model on a CPU.
+          async (done) => {
+            hooks.progress({ step: i * w.images + done, total: w.models.length * w.images });
+            await hooks.atStepBoundary();
+          },
         );
         results.push({
           label: m.label,
@@ -54,7 +60,6 @@ export async function evaluateStep(input: StepInput): Promise<StepOutput> {
       } finally {
         trainer.dispose();
       }
-      hooks.progress({ step: i + 1, total: w.models.length });
     }
     const winner = [...results].sort((a, b) => b.is - a.is)[0];
     const dir = store.runDir(input.runId);

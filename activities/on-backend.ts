@@ -7,24 +7,37 @@ import { asNonRetryable } from './errors';
 import { tensorHostMode } from './tensor-call';
 import { checkWorkerPath } from './worker-paths';
 
-/**
- * Runs `fn` after checking its paths, on the input's backend; with `inHost`, for work that goes
- * through `tensorCall`: with tensor hosts (the default) the host selects the backend, and this
- * process never initializes one (on a GPU worker that would hold device memory twice).
- */
+export interface OnBackendOptions {
+  /**
+   * Paths from the input that must exist on this worker, by the name a message gives them.
+   * @default {}
+   */
+  paths?: Record<string, string | undefined>;
+  /**
+   * Where a NaN/Inf loss would be (phase, iteration, model), for its message.
+   * @default undefined (the message names no place)
+   */
+  where?: string;
+  /**
+   * The work goes through `tensorCall`: with tensor hosts (the default) the host selects the
+   * backend, and this process never initializes one (on a GPU worker that would hold device memory
+   * twice).
+   * @default false
+   */
+  inTensorHost?: boolean;
+}
+
+/** Runs `fn` after checking its paths, on the input's backend. */
 export async function onBackend<T>(
   backend: SearchParams['backend'],
   fn: () => Promise<T> | T,
-  paths: Record<string, string | undefined> = {},
-  /** Where a NaN/Inf loss would be, for its message. */
-  where?: string,
-  inHost = false,
+  opts: OnBackendOptions = {},
 ): Promise<T> {
-  for (const [what, p] of Object.entries(paths)) if (p !== undefined) checkWorkerPath(p, what);
-  if (!inHost || tensorHostMode() === 'inline') await useBackend(backend);
+  for (const [what, p] of Object.entries(opts.paths ?? {})) if (p !== undefined) checkWorkerPath(p, what);
+  if (!opts.inTensorHost || tensorHostMode() === 'inline') await useBackend(backend);
   try {
     return await fn();
   } catch (err) {
-    throw asNonRetryable(err instanceof NumericalFault && where ? err.at(where) : err);
+    throw asNonRetryable(err instanceof NumericalFault && opts.where ? err.at(opts.where) : err);
   }
 }

@@ -13,29 +13,29 @@ import { checkWorkerPath } from './worker-paths';
 import { asNonRetryable, badInput } from './errors';
 import { activityHooks } from './heartbeat';
 import { tensorBackend, tensorCall } from './tensor-call';
-import { noHooks } from '../services/search/context';
-import { NumericalFault } from '../services/numerical-fault';
+import { onBackend } from './on-backend';
 import { writeSearchEvents } from '../services/tensorboard';
 import type { IterationSummary } from '../workflows/search';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** Runs a phase on the chosen backend; reports its compute seconds (workflows keep no clocks). */
-async function guarded<T extends object>(
+/**
+ * Runs a search phase in a tensor host on the chosen backend (activities/on-backend.ts) and reports
+ * its compute seconds (workflows keep no clocks) and the backend it ran on.
+ */
+async function searchPhase<T extends object>(
   p: SearchParams,
   fn: () => Promise<T> | T,
   /** Where a NaN/Inf loss would be, for its message (phase and iteration). */
   where?: string,
 ): Promise<T & { seconds: number; backend: string }> {
-  checkWorkerPath(p.artifacts, 'artifacts');
-  if (p.dataset?.path) checkWorkerPath(p.dataset.path, 'dataset.path');
   const t0 = performance.now();
-  try {
-    const r = await fn();
-    return { ...r, seconds: (performance.now() - t0) / 1000, backend: await tensorBackend(p.backend) };
-  } catch (err) {
-    throw asNonRetryable(err instanceof NumericalFault && where ? err.at(where) : err);
-  }
+  const r = await onBackend(p.backend, fn, {
+    paths: { artifacts: p.artifacts, 'dataset.path': p.dataset?.path },
+    ...(where ? { where } : {}),
+    inTensorHost: true,
+  });
+  return { ...r, seconds: (performance.now() - t0) / 1000, backend: await tensorBackend(p.backend) };
 }
 
 const SPEC_KEYS = ['dataset', 'artifacts', 's3', 'seed', 'backend', 'taskQueues'];
@@ -49,11 +49,11 @@ export async function searchInit(p: SearchParams) {
     );
   }
   if (!p.dataset || !p.artifacts) throw badInput('search parameters need "dataset" and "artifacts"');
-  return guarded(p, () => tensorCall('searchInit', [p], noHooks, p.backend));
+  return searchPhase(p, () => tensorCall('searchInit', [p], activityHooks(), p.backend));
 }
 
 export async function searchTrainShared(p: SearchParams, s: phases.SearchRefs) {
-  return guarded(
+  return searchPhase(
     p,
     () => tensorCall('trainShared', [p, s], activityHooks(), p.backend),
     `shared training in search iteration ${s.iteration} (stage ${s.stage})`,
@@ -61,7 +61,9 @@ export async function searchTrainShared(p: SearchParams, s: phases.SearchRefs) {
 }
 
 export async function searchTrainController(p: SearchParams, s: phases.SearchRefs) {
-  return guarded(p, () => tensorCall('trainController', [p, s, searchRunId()], activityHooks(), p.backend));
+  return searchPhase(p, () =>
+    tensorCall('trainController', [p, s, searchRunId()], activityHooks(), p.backend),
+  );
 }
 
 /** The running search's workflow id: its run folder holds the per-stage sample grids. */
@@ -70,15 +72,15 @@ function searchRunId(): string | undefined {
 }
 
 export async function searchGrow(p: SearchParams, s: phases.SearchRefs) {
-  return guarded(p, () => tensorCall('grow', [p, s, searchRunId()], activityHooks(), p.backend));
+  return searchPhase(p, () => tensorCall('grow', [p, s, searchRunId()], activityHooks(), p.backend));
 }
 
 export async function searchResetShared(p: SearchParams, s: phases.SearchRefs) {
-  return guarded(p, () => tensorCall('resetShared', [p, s], noHooks, p.backend));
+  return searchPhase(p, () => tensorCall('resetShared', [p, s], activityHooks(), p.backend));
 }
 
 export async function searchDerive(p: SearchParams, s: phases.SearchRefs, m: number, k: number) {
-  return guarded(p, () => tensorCall('derive', [p, s, m, k, searchRunId()], activityHooks(), p.backend));
+  return searchPhase(p, () => tensorCall('derive', [p, s, m, k, searchRunId()], activityHooks(), p.backend));
 }
 
 function iterationOf(state: unknown): number | undefined {
@@ -198,7 +200,7 @@ export async function deriveStep(input: StepInput): Promise<StepOutput> {
     const ranked = [...(s.topK ?? [])].sort((a, b) => b.score - a.score);
     return { topK: ranked.slice(0, w.topK ?? p.topK), candidates: ranked };
   }
-  return guarded(p, async () => {
+  return searchPhase(p, async () => {
     const r = await tensorCall(
       'deriveStep',
       [

@@ -10,7 +10,7 @@ import { evaluateImages, type ImageSource } from '../core/metrics/evaluate';
 import { frechetDistance } from '../core/metrics/fid';
 import { saveGrid } from '../core/metrics/grid';
 import { Rng } from '../core/rng';
-import type { DatasetRef, S3Settings } from '../pipeline/plan';
+import type { SpecParams } from '../pipeline/plan';
 import { DEFAULT_RETRAIN } from '../pipeline/retrain-params';
 import type { NetworkRef, TrainSettings } from '../pipeline/search-params';
 import { writeRetrainEvents } from './tensorboard';
@@ -19,18 +19,11 @@ import { AttemptCheckpoints, resumeOrStart } from './checkpoints';
 import { derivedSeed, network, noHooks, realStats, type Hooks } from './search';
 import { freshLoopState, meanLosses, trainLoop } from './train-loop';
 
-export interface RetrainParams {
+export interface RetrainParams extends SpecParams {
   arch: number[];
   /** Label for outputs (e.g. "top1"). */
   label: string;
   runId: string;
-  dataset: DatasetRef;
-  artifacts: string;
-  /** S3-compatible storage behind the store (`artifacts` is then each worker's cache). */
-  s3?: S3Settings;
-  seed: number;
-  backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
-  taskQueues: { control: string; gpu: string };
   /** The derived generator's cell count comes from the architecture. @default latent 128, gf 256, df 128, bottom 4, 3 channels (reference train_derived) */
   gan: Omit<GanConfig, 'cells'>;
   /** @default as the search's (lr 2e-4, β 0/0.9, nCritic 5, batches 128/64) */
@@ -208,6 +201,8 @@ export async function evaluateTrainer(
   trainer: GanTrainer,
   images: number,
   label: string,
+  /** Called after each evaluated batch (a long evaluation heartbeats and can be cancelled there). */
+  onProgress?: (done: number, total: number) => void | Promise<void>,
 ): Promise<{ step: number; is: number; isStd: number; fid: number | null; samples: string }> {
   const net = await network(p.network);
   const rng = new Rng(derivedSeed(p, 'eval', label));
@@ -217,6 +212,7 @@ export async function evaluateTrainer(
     batchSize: p.evalBatchSize,
     stats: true,
     splits: Math.min(10, images),
+    ...(onProgress ? { onProgress } : {}),
   });
   const real = await realStats(
     { ...p, gan: { ...p.gan, cells: trainer.stage + 1 }, rewardImages: Math.max(images, 1000) },

@@ -17,7 +17,12 @@ export interface EvaluateOptions {
   is?: boolean;
   stats?: boolean;
   splits?: number;
-  onProgress?: (done: number, total: number) => void;
+  /**
+   * Called after each batch; a returned promise is awaited (a caller can heartbeat there, or stop
+   * the evaluation by throwing).
+   * @default undefined
+   */
+  onProgress?: (done: number, total: number) => void | Promise<void>;
 }
 
 export interface Evaluation {
@@ -47,7 +52,7 @@ export async function evaluateImages(
     probs.dispose();
     features.dispose();
     done += n;
-    o.onProgress?.(done, total);
+    await o.onProgress?.(done, total);
     await new Promise((r) => setImmediate(r)); // let heartbeats and I/O run
   }
   return {
