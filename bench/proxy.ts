@@ -3,7 +3,7 @@
 //  1. runs the pipeline's search (the real workflow, fresh dev server, scratch folder);
 //  2. takes --policy distinct architectures from the final policy (the best of 3× as many sampled)
 //     and --random distinct uniform ones, and scores each on the final supernet on --draws paired
-//     image draws (the proxy: their mean);
+//     image draws (the proxy: their mean, services/study/proxy.ts as in a study's proxy check);
 //  3. retrains every one from scratch with the pipeline's retrain settings and one fixed budget
 //     (--iterations), as a pipeline of retrain steps that run side by side within the workers'
 //     capacity, and takes each one's final IS on the digit classifier (the real score);
@@ -21,9 +21,17 @@ import { mean } from '../core/metrics/summary-stats';
 import { projectRoot } from '../core/paths';
 import { Rng } from '../core/rng';
 import { loadPipeline } from '../pipeline/load';
-import { derivedSeed, derive, loadTrainer } from '../services/search';
-import { scoreArch } from '../services/search/scoring';
-import { benchHeader, emit, onScratchServer, runMain, searchOnly, searchOutcome } from './search-run';
+import { derivedSeed, derive } from '../services/search';
+import { proxyScores, type ProxyArch } from '../services/study/proxy';
+import {
+  benchHeader,
+  emit,
+  onScratchServer,
+  runMain,
+  searchOnly,
+  searchOutcome,
+  type ScratchRun,
+} from './search-run';
 
 interface Args {
   file: string;
@@ -61,7 +69,112 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
+/** The images each retrained architecture's final IS/FID is measured on. */
+const EVAL_IMAGES = 1000;
+
 const round = (v: number, d = 4) => (Number.isFinite(v) ? +v.toFixed(d) : null);
+
+type Search = ReturnType<typeof searchOutcome>['search'];
+type Picked = ProxyArch[];
+
+/** The policy's best distinct architectures (of 3× as many derived), then distinct uniform ones. */
+async function pickArchs(search: Search, args: Args): Promise<Picked> {
+  const p = search.params;
+  const key = (a: number[]) => a.join(' ');
+  const picked = new Map<string, ProxyArch>();
+  if (search.controller) {
+    const refs = {
+      supernet: search.supernet,
+      controller: search.controller,
+      beams: search.beams,
+      stage: search.stage,
+      iteration: search.iterations,
+    };
+    const d = await derive(p, refs, { m: 3 * args.policy, k: 3 * args.policy, tag: 'proxy' });
+    for (const t of d.topK) {
+      if (picked.size >= args.policy) break;
+      if (!picked.has(key(t.arch))) picked.set(key(t.arch), { arch: t.arch, source: 'policy' });
+    }
+  }
+  const rng = new Rng(derivedSeed(p, 'proxy-random'));
+  for (let n = 0, tries = 0; n < args.random; tries++) {
+    if (tries > 10_000) throw new Error('could not draw enough distinct uniform architectures');
+    const a = randomArch(search.stage, rng);
+    if (picked.has(key(a))) continue;
+    picked.set(key(a), { arch: a, source: 'random' });
+    n++;
+  }
+  return [...picked.values()];
+}
+
+/** Each architecture retrained from scratch with one budget, side by side: its final IS and FID. */
+async function retrainAll(
+  run: ScratchRun,
+  source: ReturnType<typeof loadPipeline>,
+  archs: Picked,
+  args: Args,
+): Promise<Array<{ is: number; fid: number | null }>> {
+  const retrainStep = source.steps.find((s) => s.uses === 'autogan.retrain');
+  if (!retrainStep)
+    throw new Error(`${args.file}: no autogan.retrain step to take the retrain settings from`);
+  const rw = retrainStep.with as Record<string, unknown>;
+  const steps = archs.map((a, i) => ({
+    id: `a${i}`,
+    uses: 'autogan.retrain',
+    with: {
+      arch: a.arch,
+      label: `a${i}`,
+      ...(rw.gan ? { gan: rw.gan } : {}),
+      ...(rw.train ? { train: rw.train } : {}),
+      ...(rw.datasetLimit ? { datasetLimit: rw.datasetLimit } : {}),
+      iterations: args.iterations,
+      stepsPerActivity: args.iterations * Number((rw.train as { nCritic?: number })?.nCritic ?? 5),
+      evalImages: EVAL_IMAGES,
+      checkpointEvery: 500,
+    },
+  }));
+  const file = path.join(process.cwd(), 'proxy-retrain.yaml');
+  const spec = source.spec;
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'autogan/v1',
+      kind: 'Pipeline',
+      metadata: { name: `${source.name}-proxy` },
+      spec: { dataset: spec.dataset, seed: spec.seed, artifacts: { path: 'runs' }, steps },
+    }),
+  );
+  console.error(`[proxy] retraining ${archs.length} architectures for ${args.iterations} iterations each`);
+  const retrained = await run(loadPipeline(file));
+  return archs.map((_, i) => {
+    const out = retrained.result.outputs[`a${i}`] as { final?: { is: number; fid: number | null } };
+    if (!out?.final) throw new Error(`retrain a${i} has no final evaluation`);
+    return out.final;
+  });
+}
+
+/** Rank correlations over all architectures and over the random ones alone; mean real IS by source. */
+function agreement(archs: Picked, proxies: number[], isReal: number[]) {
+  const idx = (src: ProxyArch['source']) => archs.flatMap((a, i) => (a.source === src ? [i] : []));
+  const randomIdx = idx('random');
+  const policyIdx = idx('policy');
+  const pick = (xs: number[], at: number[]) => at.map((i) => xs[i]);
+  return {
+    spearman: round(spearman(proxies, isReal), 3),
+    kendall: round(kendall(proxies, isReal), 3),
+    randomOnly:
+      randomIdx.length >= 3
+        ? {
+            spearman: round(spearman(pick(proxies, randomIdx), pick(isReal, randomIdx)), 3),
+            kendall: round(kendall(pick(proxies, randomIdx), pick(isReal, randomIdx)), 3),
+          }
+        : null,
+    realIs: {
+      policyMean: policyIdx.length ? round(mean(pick(isReal, policyIdx)), 3) : null,
+      randomMean: randomIdx.length ? round(mean(pick(isReal, randomIdx)), 3) : null,
+    },
+  };
+}
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -70,135 +183,48 @@ async function main() {
     // Loaded in the scratch folder: the pipeline's relative artifact path lands there.
     const source = loadPipeline(args.file);
     const { plan, stepId } = searchOnly(source);
-    const retrainStep = source.steps.find((s) => s.uses === 'autogan.retrain');
-    if (!retrainStep)
-      throw new Error(`${args.file}: no autogan.retrain step to take the retrain settings from`);
-    const rw = retrainStep.with as Record<string, unknown>;
     const t0 = Date.now();
     const { workflowId, result } = await run(plan);
     const searchSeconds = (Date.now() - t0) / 1000;
     const { search } = searchOutcome(result, workflowId, stepId);
-    const p = search.params;
-    const refs = {
-      supernet: search.supernet,
-      controller: search.controller,
-      beams: search.beams,
-      stage: search.stage,
-      iteration: search.iterations,
-    };
-
-    // The architectures: the policy's best distinct ones, then distinct uniform ones.
-    const key = (a: number[]) => a.join(' ');
-    const picked = new Map<string, { arch: number[]; source: 'policy' | 'random' }>();
-    if (search.controller) {
-      const d = await derive(p, refs, { m: 3 * args.policy, k: 3 * args.policy, tag: 'proxy' });
-      for (const t of d.topK) {
-        if ([...picked.values()].filter((x) => x.source === 'policy').length >= args.policy) break;
-        if (!picked.has(key(t.arch))) picked.set(key(t.arch), { arch: t.arch, source: 'policy' });
-      }
-    }
-    const rng = new Rng(derivedSeed(p, 'proxy-random'));
-    for (
-      let tries = 0;
-      [...picked.values()].filter((x) => x.source === 'random').length < args.random;
-      tries++
-    ) {
-      if (tries > 10_000) throw new Error('could not draw enough distinct uniform architectures');
-      const a = randomArch(search.stage, rng);
-      if (!picked.has(key(a))) picked.set(key(a), { arch: a, source: 'random' });
-    }
-    const archs = [...picked.values()];
-
-    // The proxy: mean reward on the final supernet over paired draws.
+    const archs = await pickArchs(search, args);
     console.error(`[proxy] scoring ${archs.length} architectures on the supernet`);
-    const { trainer } = await loadTrainer(p, search.supernet);
-    const proxies: number[] = [];
-    try {
-      if (trainer.stage !== search.stage) trainer.setStage(search.stage);
-      for (const a of archs) {
-        const s: number[] = [];
-        for (let r = 0; r < args.draws; r++)
-          s.push(await scoreArch(p, trainer, a.arch, search.stage, derivedSeed(p, 'proxy', 'draw', r)));
-        proxies.push(mean(s));
-      }
-    } finally {
-      trainer.dispose();
-    }
-
-    // The real score: each retrained from scratch with one budget, side by side.
-    const spec = source.spec;
-    const steps = archs.map((a, i) => ({
-      id: `a${i}`,
-      uses: 'autogan.retrain',
-      with: {
-        arch: a.arch,
-        label: `a${i}`,
-        ...(rw.gan ? { gan: rw.gan } : {}),
-        ...(rw.train ? { train: rw.train } : {}),
-        ...(rw.datasetLimit ? { datasetLimit: rw.datasetLimit } : {}),
-        iterations: args.iterations,
-        stepsPerActivity: args.iterations * Number((rw.train as { nCritic?: number })?.nCritic ?? 5),
-        evalImages: 1000,
-        checkpointEvery: 500,
-      },
-    }));
-    const file = path.join(process.cwd(), 'proxy-retrain.yaml');
-    fs.writeFileSync(
-      file,
-      JSON.stringify({
-        apiVersion: 'autogan/v1',
-        kind: 'Pipeline',
-        metadata: { name: `${source.name}-proxy` },
-        spec: { dataset: spec.dataset, seed: spec.seed, artifacts: { path: 'runs' }, steps },
-      }),
+    const supernet = { params: search.params, supernet: search.supernet, stage: search.stage };
+    const proxies = await proxyScores(
+      [supernet],
+      archs.map((a) => a.arch),
+      args.draws,
     );
-    console.error(`[proxy] retraining ${archs.length} architectures for ${args.iterations} iterations each`);
     const t1 = Date.now();
-    const retrained = await run(loadPipeline(file));
+    const real = await retrainAll(run, source, archs, args);
     const retrainSeconds = (Date.now() - t1) / 1000;
-    const real = archs.map((_, i) => {
-      const out = retrained.result.outputs[`a${i}`] as { final?: { is: number; fid: number | null } };
-      if (!out?.final) throw new Error(`retrain a${i} has no final evaluation`);
-      return out.final;
-    });
-
-    const isReal = real.map((r) => r.is);
-    const randomIdx = archs.map((a, i) => (a.source === 'random' ? i : -1)).filter((i) => i >= 0);
-    const policyIdx = archs.map((a, i) => (a.source === 'policy' ? i : -1)).filter((i) => i >= 0);
-    const pick = (xs: number[], idx: number[]) => idx.map((i) => xs[i]);
-    const out = {
-      ...benchHeader('proxy', source.name, args.file, backend.package),
-      command: `npm run bench:proxy -- ${process.argv.slice(2).join(' ')}`.trim(),
-      searchSeconds: +searchSeconds.toFixed(1),
-      retrainSeconds: +retrainSeconds.toFixed(1),
-      budget: {
-        iterations: args.iterations,
-        evalImages: 1000,
-        proxyDraws: args.draws,
-        rewardImages: p.rewardImages,
+    emit(
+      {
+        ...benchHeader('proxy', source.name, args.file, backend.package),
+        command: `npm run bench:proxy -- ${process.argv.slice(2).join(' ')}`.trim(),
+        searchSeconds: +searchSeconds.toFixed(1),
+        retrainSeconds: +retrainSeconds.toFixed(1),
+        budget: {
+          iterations: args.iterations,
+          evalImages: EVAL_IMAGES,
+          proxyDraws: args.draws,
+          rewardImages: search.params.rewardImages,
+        },
+        ...agreement(
+          archs,
+          proxies,
+          real.map((r) => r.is),
+        ),
+        points: archs.map((a, i) => ({
+          arch: a.arch.join(' '),
+          source: a.source,
+          proxy: round(proxies[i]),
+          real: round(real[i].is, 3),
+          fid: real[i].fid === null ? null : round(real[i].fid!, 3),
+        })),
       },
-      spearman: round(spearman(proxies, isReal), 3),
-      kendall: round(kendall(proxies, isReal), 3),
-      randomOnly:
-        randomIdx.length >= 3
-          ? {
-              spearman: round(spearman(pick(proxies, randomIdx), pick(isReal, randomIdx)), 3),
-              kendall: round(kendall(pick(proxies, randomIdx), pick(isReal, randomIdx)), 3),
-            }
-          : null,
-      realIs: {
-        policyMean: policyIdx.length ? round(mean(pick(isReal, policyIdx)), 3) : null,
-        randomMean: randomIdx.length ? round(mean(pick(isReal, randomIdx)), 3) : null,
-      },
-      points: archs.map((a, i) => ({
-        arch: a.arch.join(' '),
-        source: a.source,
-        proxy: round(proxies[i]),
-        real: round(real[i].is, 3),
-        fid: real[i].fid === null ? null : round(real[i].fid!, 3),
-      })),
-    };
-    emit(out, args.out);
+      args.out,
+    );
   });
 }
 

@@ -24,16 +24,16 @@ export function searchOnly(plan: Plan): { plan: Plan; stepId: string } {
   return { plan: { ...plan, steps: plan.steps.filter((s) => keep.has(s.id)) }, stepId: search.id };
 }
 
+/** Runs a pipeline plan to its end on the scratch server. */
+export type ScratchRun = (plan: Plan) => Promise<{ result: PipelineResult; workflowId: string }>;
+
 /**
  * A scratch folder (the working directory from here on) with a fresh dev server; stopped after
  * `fn`, which gets a runner of plans on it (embedded workers) and the server's address.
  */
 export async function onScratchServer<T>(
   prefix: string,
-  fn: (
-    run: (plan: Plan) => Promise<{ result: PipelineResult; workflowId: string }>,
-    address: string,
-  ) => Promise<T>,
+  fn: (run: ScratchRun, address: string) => Promise<T>,
 ): Promise<T> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   process.chdir(work);

@@ -3,11 +3,11 @@
 // workflow history. Reading verifies the hash, so a corrupt or swapped file is caught.
 // This is the local primitive; services/artifact-store.ts puts it (or S3-compatible storage with
 // it as a read-through cache) behind the interface the services use.
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { storageFailure } from './atomic-write';
 import { CheckpointError } from './checkpoint/format';
+import { sha256File } from './sha256';
 
 export type ArtifactRef = string;
 
@@ -36,10 +36,6 @@ function sha256OrNull(file: string): string | null {
   } catch {
     return null; // vanished (collected) or unreadable
   }
-}
-
-function sha256File(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
 /** A fresh temp file name on the store's filesystem (renamed into objects/ when complete). */

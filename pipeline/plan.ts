@@ -47,6 +47,37 @@ export interface PlanSpec {
   taskQueues: { control: string; gpu: string };
 }
 
+/**
+ * What every training step's parameters take from the pipeline's spec, flattened (the artifact
+ * store's path as `artifacts`, its bucket as `s3`).
+ */
+export interface SpecParams {
+  /** Required. */
+  dataset: DatasetRef;
+  /** Artifact store directory (absolute on the workers). Required. */
+  artifacts: string;
+  /** S3-compatible storage behind the store (`artifacts` is then each worker's cache); from the pipeline's spec.artifacts.s3. */
+  s3?: S3Settings;
+  /** @default 12345 */
+  seed: number;
+  /** @default 'auto' */
+  backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
+  /** @default { control: 'autogan-control', gpu: 'autogan-gpu' } */
+  taskQueues: { control: string; gpu: string };
+}
+
+/** A step's spec fields as its parameters name them (pure: workflow code calls it). */
+export function specParams(spec: PlanSpec): SpecParams {
+  return {
+    dataset: spec.dataset,
+    artifacts: spec.artifacts.path,
+    ...(spec.artifacts.s3 ? { s3: spec.artifacts.s3 } : {}),
+    seed: spec.seed,
+    backend: spec.backend,
+    taskQueues: spec.taskQueues,
+  };
+}
+
 export interface PlanStep {
   id: string;
   uses: string;

@@ -1,6 +1,6 @@
 // Parameters of retraining a derived architecture (the `with:` of `autogan.retrain`). Pure.
 import { CHECKPOINT_DEFAULTS, DERIVED_WIDTHS, GAN_DEFAULTS, TRAIN_DEFAULTS } from '../core/defaults';
-import type { StepInput } from './plan';
+import { specParams, type StepInput } from './plan';
 import type { NetworkRef } from './search-params';
 
 // A derived generator's cell count comes from its architecture, not from the sizes.
@@ -40,11 +40,6 @@ export function retrainParamsOf(input: StepInput) {
     train: { ...DEFAULT_RETRAIN.train, ...(w.train ?? {}) },
     label: w.label ?? `top${(input.index ?? 0) + 1}`,
     runId: input.runId,
-    dataset: input.spec.dataset,
-    artifacts: input.spec.artifacts.path,
-    ...(input.spec.artifacts.s3 ? { s3: input.spec.artifacts.s3 } : {}),
-    seed: input.spec.seed,
-    backend: input.spec.backend,
-    taskQueues: input.spec.taskQueues,
+    ...specParams(input.spec),
   };
 }

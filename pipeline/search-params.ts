@@ -1,8 +1,8 @@
 // Parameters of an AutoGAN search (the `with:` of an `autogan.search` step, or the JSON input of
 // `temporal workflow start --type autogan-search`). Pure data and pure functions: the workflow
 // imports this module. Defaults are the reference search script's (exps/autogan_search.sh).
-// Besides pure data (core/defaults), type-only imports: erased at build time, so workflow code
-// stays free of tfjs.
+// Besides pure data (core/defaults) and the pure encoding arithmetic (core/arch/encoding), type-only
+// imports: erased at build time, so workflow code stays free of tfjs.
 import {
   CHECKPOINT_DEFAULTS,
   CONTROLLER_DEFAULTS,
@@ -10,10 +10,11 @@ import {
   RESET_DEFAULTS,
   TRAIN_DEFAULTS,
 } from '../core/defaults';
+import { vectorLength } from '../core/arch/encoding';
 import type { GanConfig } from '../core/gan/config';
 import type { TrainConfig } from '../core/gan/trainer';
 import type { TfjsNetworkOptions } from '../core/metrics/features';
-import type { DatasetRef, S3Settings } from './plan';
+import type { SpecParams } from './plan';
 
 export interface DynamicReset {
   /** @default true */
@@ -43,21 +44,9 @@ export type TrainSettings = Pick<
   | 'adamOffPath'
 >;
 
-export interface SearchParams {
+export interface SearchParams extends SpecParams {
   /** Shown in progress and memo. @default 'autogan-search' (a pipeline step: the pipeline's name) */
   name: string;
-  /** Required. */
-  dataset: DatasetRef;
-  /** Artifact store directory (absolute on the workers). Required. */
-  artifacts: string;
-  /** S3-compatible storage behind the store (`artifacts` is then each worker's cache); from the pipeline's spec.artifacts.s3. */
-  s3?: S3Settings;
-  /** @default 12345 */
-  seed: number;
-  /** @default 'auto' */
-  backend: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
-  /** @default { control: 'autogan-control', gpu: 'autogan-gpu' } */
-  taskQueues: { control: string; gpu: string };
   /** Supernet and D sizes. @default the reference search script's: latent 128, gf 128, df 64, bottom 4, 3 cells, 3 channels, SN on D */
   gan: GanConfig;
   /** @default lr 2e-4 (G and D), β 0/0.9, nCritic 5, G batch 128, D batch 64, SN per forward, Adam zero-grad off path */
@@ -192,6 +181,9 @@ export function withSearchDefaults(input: SearchInput): SearchParams {
 }
 
 /** Stage of an iteration: the number of grow steps at or before it (capped by the cell count). */
+/** How many integers encode a generator of `stage + 1` cells (for workflow code, which imports no core/ itself). */
+export const archLength = vectorLength;
+
 export function stageAt(p: Pick<SearchParams, 'growSteps' | 'gan' | 'mode'>, iteration: number): number {
   if (p.mode === 'single-level') return p.gan.cells - 1;
   return Math.min(p.gan.cells - 1, p.growSteps.filter((g) => g <= iteration).length);

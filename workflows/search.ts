@@ -16,8 +16,14 @@ import {
 } from '@temporalio/workflow';
 import type * as activities from '../activities/search';
 import type { Beam } from '../core/controller/controller';
-import type { StepInput } from '../pipeline/plan';
-import { stageAt, withSearchDefaults, type SearchInput, type SearchParams } from '../pipeline/search-params';
+import { specParams, type StepInput } from '../pipeline/plan';
+import {
+  archLength,
+  stageAt,
+  withSearchDefaults,
+  type SearchInput,
+  type SearchParams,
+} from '../pipeline/search-params';
 import { NON_RETRYABLE } from './pipeline';
 import { trainingActivityOptions } from './training-options';
 
@@ -131,12 +137,7 @@ export function searchParamsOf(input: SearchWorkflowInput | StepInput): {
       params: withSearchDefaults({
         ...w,
         name: w.name && w.name !== 'autogan-search' ? w.name : input.pipeline,
-        dataset: input.spec.dataset,
-        artifacts: input.spec.artifacts.path,
-        ...(input.spec.artifacts.s3 ? { s3: input.spec.artifacts.s3 } : {}),
-        seed: input.spec.seed,
-        backend: input.spec.backend,
-        taskQueues: input.spec.taskQueues,
+        ...specParams(input.spec),
       } as SearchInput),
     };
   }
@@ -404,7 +405,7 @@ class SearchRun {
     if (p.mode === 'random' && !p.weightSharing) {
       // Only children of the final stage are whole generators; an earlier, shallower child's score
       // (at a lower resolution) does not compete with them.
-      const finalLength = 4 + 5 * this.state.stage;
+      const finalLength = archLength(this.state.stage);
       return this.state.children
         .filter((c) => c.arch.length === finalLength)
         .sort((a, b) => b.score - a.score)

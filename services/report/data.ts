@@ -87,7 +87,7 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-type Obj = Record<string, unknown>;
+type JsonObject = Record<string, unknown>;
 
 /** Resolves a report argument that is a folder: a run folder, or a search's `<id>.search` folder. */
 export function runFolders(folder: string): { id: string; run: string; search?: string } {
@@ -125,23 +125,26 @@ export function reportFromFolder(
     notes: [],
   };
   const result =
-    readJson<{ pipeline?: string; outputs?: Record<string, Obj> }>(path.join(dirs.run, 'result.json')) ??
-    (opts.result as { pipeline?: string; outputs?: Record<string, Obj> } | undefined);
+    readJson<{ pipeline?: string; outputs?: Record<string, JsonObject> }>(
+      path.join(dirs.run, 'result.json'),
+    ) ?? (opts.result as { pipeline?: string; outputs?: Record<string, JsonObject> } | undefined);
   if (result) {
     data.status = 'COMPLETED';
     data.pipeline = result.pipeline;
     data.steps = Object.keys(result.outputs ?? {}).map((id) => ({ id, state: 'done' }));
   }
   const outputs = Object.values(result?.outputs ?? {});
-  const searchOut = outputs.find((o) => o && 'topK' in o && 'rewards' in o) as Obj | undefined;
+  const searchOut = outputs.find((o) => o && 'topK' in o && 'rewards' in o) as JsonObject | undefined;
   const searchFile = dirs.search
-    ? readJson<{ params?: Obj; state?: Obj; result?: Obj }>(path.join(dirs.search, 'search-state.json'))
+    ? readJson<{ params?: JsonObject; state?: JsonObject; result?: JsonObject }>(
+        path.join(dirs.search, 'search-state.json'),
+      )
     : undefined;
   const fullHistory = dirs.search
     ? readJson<IterationPoint[]>(path.join(dirs.search, 'search-history.json'))
     : undefined;
-  const state = (searchFile?.state ?? {}) as Obj;
-  const params = (searchOut?.params ?? searchFile?.params ?? {}) as Obj;
+  const state = (searchFile?.state ?? {}) as JsonObject;
+  const params = (searchOut?.params ?? searchFile?.params ?? {}) as JsonObject;
   if (searchOut || searchFile) {
     const hist = (
       fullHistory ??
@@ -165,7 +168,7 @@ export function reportFromFolder(
           : { iteration: i, stage: NaN, dLoss: NaN, gLoss: NaN, meanReward: r, entropy: null, reset: false },
       )
       .filter((x): x is IterationPoint => !!x);
-    const searchResult = (searchOut ?? searchFile?.result) as Obj | undefined;
+    const searchResult = (searchOut ?? searchFile?.result) as JsonObject | undefined;
     data.search = {
       name: String(params.name ?? data.pipeline ?? dirs.id),
       iterations: Number(searchResult?.iterations ?? state.iteration ?? hist.length),
@@ -188,7 +191,7 @@ export function reportFromFolder(
     ([, o]) => o && 'topK' in o && 'candidates' in o && !('rewards' in o),
   );
   if (deriveStep) data.derived = { step: deriveStep[0], topK: (deriveStep[1].topK as Scored[]) ?? [] };
-  const dataset = params.dataset as Obj | undefined;
+  const dataset = params.dataset as JsonObject | undefined;
   if (dataset?.kind) data.dataset = String(dataset.kind);
 
   // Retrains from the result's fan-out outputs, the leaderboard, and every sample grid.
@@ -204,15 +207,15 @@ export function reportFromFolder(
 }
 
 /** Retrained candidates: from the fan-out's outputs; sample grids (and candidates still training) from the files. */
-function readRetrains(data: ReportData, run: string, outputs: Obj[], files: string[]): void {
+function readRetrains(data: ReportData, run: string, outputs: JsonObject[], files: string[]): void {
   const gridsOf = (label: string) =>
     files
       .map((f) => ({ f, m: GRID.exec(f) }))
       .filter((x) => x.m && x.m[1] === label)
       .sort((a, b) => Number(a.m![2]) - Number(b.m![2]))
       .map((x) => ({ title: `${label} at step ${x.m![2]}`, file: path.join(run, x.f) }));
-  const fan = outputs.find((o) => o && Array.isArray(o.items) && (o.items as Obj[])[0]?.curve) as
-    { items: Obj[] } | undefined;
+  const fan = outputs.find((o) => o && Array.isArray(o.items) && (o.items as JsonObject[])[0]?.curve) as
+    { items: JsonObject[] } | undefined;
   for (const it of fan?.items ?? []) {
     const label = String(it.label);
     data.retrains.push({
@@ -237,7 +240,7 @@ function readRetrains(data: ReportData, run: string, outputs: Obj[], files: stri
 
 /** The evaluate step's results (evaluation.json), best IS first. */
 function readLeaderboard(data: ReportData, run: string): void {
-  const evaluation = readJson<{ winner?: Obj; results?: Obj[]; images?: number }>(
+  const evaluation = readJson<{ winner?: JsonObject; results?: JsonObject[]; images?: number }>(
     path.join(run, 'evaluation.json'),
   );
   if (typeof evaluation?.images === 'number') data.leaderboardImages = evaluation.images;
@@ -279,7 +282,7 @@ function readGrids(data: ReportData, dirs: { run: string; search?: string }, fil
 }
 
 /** The reset threshold of a search's parameters, when they say (null: dynamic reset off). */
-function resetThresholdOf(params: Obj): { resetThreshold?: number | null } {
+function resetThresholdOf(params: JsonObject): { resetThreshold?: number | null } {
   const r = params.dynamicReset as { enabled?: boolean; threshold?: number } | undefined;
   if (!r || typeof r.threshold !== 'number') return {};
   return { resetThreshold: r.enabled === false ? null : r.threshold };

@@ -2,10 +2,10 @@
 // with the same keys) → the project's weight format. Checks the file's sha256 prefix (the hex in
 // the published name is the start of its sha256, as torch hub names files) and every tensor's name
 // and shape before writing anything. Never downloads.
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readTorchState } from '../../checkpoint/torch-state';
+import { sha256File } from '../../sha256';
 import { compareStateDict, describeMismatch, isIgnoredKey, stateDictSpec } from './spec';
 import type { StateDict } from './synthetic';
 import { saveFidInceptionWeights } from './weights';
@@ -34,16 +34,9 @@ export interface ConvertResult {
   ignored: string[];
 }
 
-/** Streams the file through sha256 (the .pth is ~100 MB; no need to hold it twice). */
-export async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 export async function convertFidInception(source: string, o: ConvertOptions): Promise<ConvertResult> {
   if (!fs.existsSync(source)) throw new Error(`${source} does not exist`);
-  const sha256 = await sha256File(source);
+  const sha256 = sha256File(source);
   const verified = sha256.startsWith(PUBLISHED_SHA256_PREFIX);
   if (!verified && !o.skipChecksum) {
     throw new Error(

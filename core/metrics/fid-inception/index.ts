@@ -16,7 +16,6 @@ export {
   PUBLISHED_FILE,
   PUBLISHED_SHA256_PREFIX,
   convertFidInception,
-  sha256File,
   type ConvertOptions,
   type ConvertResult,
 } from './convert';
