@@ -114,9 +114,10 @@ export default tseslint.config(
                 '!../pipeline/templates',
                 '!../pipeline/search-params',
                 '!../pipeline/retrain-params',
+                '!../pipeline/direct-input',
               ],
               message:
-                'Workflow code may only import workflows/, pipeline/plan, pipeline/templates, pipeline/search-params and pipeline/retrain-params (type-only imports are fine).',
+                'Workflow code may only import workflows/, pipeline/plan, pipeline/templates, pipeline/search-params, pipeline/retrain-params and pipeline/direct-input (type-only imports are fine).',
               allowTypeImports: true,
             },
           ],

@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatIssue, loadPipeline, parsePipeline } from '../pipeline/load';
+import { archProblem, directInputProblems, DURATION_PATTERN } from '../pipeline/direct-input';
+import { projectRoot } from '../core/paths';
 import { check, HEADER } from './helpers/pipeline-text';
 
 /** Asserts exactly one issue, at line:col, on `field`, whose message contains `text`. */
@@ -301,5 +303,36 @@ describe('pipeline validation', () => {
       assert.deepEqual([missing.path, missing.line, missing.col], ['extends', 1, 10]);
       assert.match(missing.message, /gone\.yaml does not exist/);
     });
+  });
+});
+
+describe('direct-start input checks (pipeline/direct-input.ts)', () => {
+  it("use the step schemas' duration pattern", () => {
+    for (const step of ['autogan.search', 'autogan.retrain']) {
+      const schema = JSON.parse(
+        fs.readFileSync(path.join(projectRoot(), 'schemas', 'steps', `${step}.schema.json`), 'utf8'),
+      ) as { properties: Record<string, { pattern?: string }> };
+      for (const field of ['heartbeatTimeout', 'activityTimeout'])
+        assert.equal(schema.properties[field]?.pattern, DURATION_PATTERN.source, `${step} ${field}`);
+    }
+  });
+
+  it('name nulls, bad durations and bad architectures; accept a good input', () => {
+    assert.deepEqual(
+      directInputProblems({ arch: [0, 1, 0, 1], heartbeatTimeout: '90s', gan: { gfDim: 8 } }),
+      [],
+    );
+    const problems = directInputProblems({
+      gan: null,
+      heartbeatTimeout: 'abc',
+      activityTimeout: 5,
+      arch: [0, 1, 0, 5],
+    });
+    assert.equal(problems.length, 4, problems.join('\n'));
+    assert.match(problems[0], /"gan" is null/);
+    assert.match(problems[1], /"heartbeatTimeout" is "abc"/);
+    assert.match(problems[2], /"activityTimeout" is 5/);
+    assert.match(problems[3], /"arch": cell 0 shortcut \(position 3\) is 5; expected an integer in 0\.\.1/);
+    assert.match(archProblem('0 1')!, /expected a list of integers/);
   });
 });

@@ -1,10 +1,11 @@
 // The `autogan-retrain` workflow: trains one derived architecture from scratch in checkpointed
 // chunks (each an activity on the gpu queue, resumable from its last heartbeat), evaluating IS/FID
 // and saving sample grids along the way. Children of a pipeline's forEach spread over GPU workers.
-import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type * as activities from '../activities/retrain';
 import type { RetrainParams } from '../services/retrain';
 import type { StepInput } from '../pipeline/plan';
+import { DIRECT_INPUT_PATCH, directInputProblems } from '../pipeline/direct-input';
 import { retrainParamsOf } from '../pipeline/retrain-params';
 import { trainingActivityOptions } from './training-options';
 
@@ -21,6 +22,14 @@ export interface RetrainProgress {
 export const retrainProgressQuery = defineQuery<RetrainProgress>('progress');
 
 export async function autoganRetrain(input: StepInput | RetrainParams) {
+  // Patched: a run recorded before these checks replays without them.
+  const direct = !('stepId' in input) && patched(DIRECT_INPUT_PATCH);
+  const problems = direct ? directInputProblems(input as unknown as Record<string, unknown>) : [];
+  if (problems.length)
+    throw ApplicationFailure.nonRetryable(
+      `invalid autogan-retrain input: ${problems.join('; ')}`,
+      'BadInput',
+    );
   const p = ('stepId' in input ? retrainParamsOf(input) : input) as RetrainParams;
   const acts = proxyActivities<typeof activities>(trainingActivityOptions(p));
   const progress: RetrainProgress = {

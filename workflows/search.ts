@@ -9,6 +9,7 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -16,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type * as activities from '../activities/search';
 import type { Beam } from '../core/controller/controller';
+import { DIRECT_INPUT_PATCH, directInputProblems } from '../pipeline/direct-input';
 import { specParams, type StepInput } from '../pipeline/plan';
 import {
   archLength,
@@ -165,8 +167,11 @@ function freshState(): SearchState {
 }
 
 /** Input a direct start can get wrong fails the workflow with a message, not a task-retry loop. */
-function checkInput(p: SearchParams): void {
-  const problems: string[] = [];
+function checkInput(p: SearchParams, input: SearchWorkflowInput | StepInput): void {
+  // A direct start's raw input (not a continued run's, which carries its state and our defaults).
+  // Patched: a run recorded before these checks replays without them.
+  const direct = !isStepInput(input) && !input.state && patched(DIRECT_INPUT_PATCH);
+  const problems: string[] = direct ? directInputProblems(input as Record<string, unknown>) : [];
   if (!p.dataset || typeof p.dataset !== 'object' || typeof p.dataset.kind !== 'string')
     problems.push('"dataset" must be an object with a "kind" (e.g. {"kind":"mnist"})');
   if (typeof p.artifacts !== 'string' || !p.artifacts) problems.push('"artifacts" must be a directory path');
@@ -178,7 +183,7 @@ function checkInput(p: SearchParams): void {
 
 export async function autoganSearch(input: SearchWorkflowInput | StepInput): Promise<SearchResult> {
   const { params: p, state: carried } = searchParamsOf(input);
-  checkInput(p);
+  checkInput(p, input);
   const run = new SearchRun(p, carried);
   await run.start();
   // Algorithm 1: for each iteration, grow when a grow step is reached, train the shared GAN, train

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { parseArchText } from '../../core/arch/encoding';
+import { archProblem, DURATION_PATTERN } from '../../pipeline/direct-input';
 import { loadPipeline } from '../../pipeline/load';
 import type { Plan, PlanStep } from '../../pipeline/plan';
 import { CliExit } from '../exit';
@@ -84,8 +85,14 @@ export function registerScheduleCommands(program: Command): void {
       },
     ) => {
       if (!!o.retrain === !!o.evaluate)
-        throw new Error('give exactly one of --retrain <vector> or --evaluate <checkpoint>');
-      if (!o.cron === !o.every) throw new Error('give exactly one of --cron or --every');
+        throw new CliExit(2, 'give exactly one of --retrain <vector> or --evaluate <checkpoint>');
+      if (!o.cron === !o.every) throw new CliExit(2, 'give exactly one of --cron or --every');
+      if (o.every && !DURATION_PATTERN.test(o.every))
+        throw new CliExit(2, `--every "${o.every}": expected a duration in ms, s, m or h, such as 12h`);
+      // Checked here, not by the first scheduled run (which would fail its first activity, hours later).
+      const arch = o.retrain ? archOrExit(o.retrain) : undefined;
+      if (o.retrain && !(Number.isInteger(o.iterations) && o.iterations > 0))
+        throw new CliExit(2, `--iterations must be a positive integer, got ${o.iterations}`);
       const overlap = OVERLAP[o.overlap];
       if (overlap === undefined)
         throw new CliExit(
@@ -94,7 +101,7 @@ export function registerScheduleCommands(program: Command): void {
         );
       const plan = loadPipeline(o.pipeline);
       const action = o.retrain
-        ? retrainAction(plan, id, parseArchText(o.retrain), o.iterations)
+        ? retrainAction(plan, id, arch!, o.iterations)
         : evaluateAction(plan, id, o.evaluate!, o.images);
       const client = await connectClient(targetFrom(o));
       try {
@@ -177,4 +184,17 @@ function evaluationStep(plan: Plan, id: string, checkpoint: string, images?: num
       ...(images ? { images } : {}),
     },
   };
+}
+
+/** The architecture of `--retrain`, or exit 2 saying what is wrong with it. */
+function archOrExit(text: string): number[] {
+  let arch: number[];
+  try {
+    arch = parseArchText(text);
+  } catch (err) {
+    throw new CliExit(2, `--retrain: ${(err as Error).message}`);
+  }
+  const problem = archProblem(arch);
+  if (problem) throw new CliExit(2, `--retrain "${text}": ${problem}`);
+  return arch;
 }

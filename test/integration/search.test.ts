@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { resolveTemporalBinary } from '../../server/temporal-binary';
 import { progressQuery, type SearchResult } from '../../workflows/search';
 import { tinySearch } from '../helpers/search-params';
+import { DEFAULT_RETRAIN } from '../../pipeline/retrain-params';
 import { startTestServer, startWorkers, uniqueQueue } from '../helpers/temporal-env';
 import { tensorConcurrency } from '../../runtime/worker';
 
@@ -331,6 +332,59 @@ describe('autogan-search workflow @integration', function () {
     assert.deepEqual(fs.readdirSync(outside), [], 'nothing was written outside the roots');
   });
 
+  it('a direct start with a bad duration, a null section or a bad architecture fails at once, not retried', async () => {
+    const address = env.connection.options.address;
+    const cases: Array<{ type: string; args: Record<string, unknown>; message: RegExp }> = [
+      {
+        type: 'autogan-search',
+        args: { ...tinySearch(queues, { maxIterations: 1 }), heartbeatTimeout: 'abc' },
+        message: /"heartbeatTimeout" is "abc": expected a duration/,
+      },
+      {
+        type: 'autogan-search',
+        args: { ...tinySearch(queues, { maxIterations: 1 }), gan: null },
+        message: /"gan" is null: leave it out for the default/,
+      },
+      {
+        type: 'autogan-retrain',
+        args: {
+          ...DEFAULT_RETRAIN,
+          arch: [9, 9],
+          label: 'bad',
+          runId: 'bad-arch',
+          dataset: { kind: 'mnist' },
+          artifacts: tinySearch(queues, {}).artifacts,
+          seed: 1,
+          backend: 'auto',
+          taskQueues: queues,
+        },
+        message: /"arch": architecture vector has 2 integers/,
+      },
+    ];
+    for (const c of cases) {
+      const id = `bad-direct-${Date.now()}`;
+      const handle = await env.client.workflow.start(c.type, {
+        args: [c.args],
+        taskQueue: queues.control,
+        workflowId: id,
+      });
+      await assert.rejects(handle.result(), (err: Error & { cause?: Error }) =>
+        c.message.test(String(err.cause?.message)),
+      );
+      // Failed by the workflow itself before any activity: one workflow task, no activity scheduled.
+      const events = (await handle.fetchHistory()).events ?? [];
+      assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes).length, 0);
+      assert.equal(
+        events.filter((e) => e.workflowTaskFailedEventAttributes).length,
+        0,
+        'no workflow task retry loop',
+      );
+      const st = spawnSync(process.execPath, [cli, 'status', id, '--address', address], { encoding: 'utf8' });
+      assert.equal(st.status, 1, st.stderr);
+      assert.match(st.stdout, c.message);
+    }
+  });
+
   it('`autogan schedule create|list|delete` manages a Temporal Schedule for retraining', async () => {
     const address = env.connection.options.address;
     const pipeline = path.join(__dirname, '..', '..', '..', 'pipelines', 'demo-mnist.yaml');
@@ -385,8 +439,33 @@ describe('autogan-search workflow @integration', function () {
       [cli, 'schedule', 'create', 'x', '--pipeline', pipeline, '--every', '1h', '--address', address],
       { encoding: 'utf8' },
     );
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, 2, 'a usage error exits 2');
     assert.match(bad.stderr, /exactly one of --retrain <vector> or --evaluate <checkpoint>/);
+    // An architecture that is not one is refused at create, not by every scheduled run for hours.
+    const notArch = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'schedule',
+        'create',
+        'y',
+        '--pipeline',
+        pipeline,
+        '--retrain',
+        '9 9',
+        '--every',
+        '1h',
+        '--address',
+        address,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(notArch.status, 2, notArch.stderr);
+    assert.match(
+      notArch.stderr,
+      /--retrain "9 9": architecture vector has 2 integers; expected 4 for one cell/,
+    );
+    await assert.rejects(env.client.schedule.getHandle('y').describe(), /not found/i);
     // --evaluate plans the pipeline's own evaluate step (its network and image count), not a fixed one.
     const evalId = `fid-${Date.now()}`;
     const ev = spawnSync(
