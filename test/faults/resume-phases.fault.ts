@@ -134,15 +134,17 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
 
   /** The worker's stderr, kept for assertions. */
   const logs = new Map<ChildProcess, string>();
-  function gpuWorker(address: string, gpu: string): ChildProcess {
-    const w = worker(address, gpu);
+  function gpuWorker(address: string, gpu: string, ownGroup = false): ChildProcess {
+    const w = worker(address, gpu, 'gpu', ownGroup);
     children.push(w);
     logs.set(w, '');
     w.stderr!.on('data', (d: Buffer) => logs.set(w, logs.get(w)! + d.toString()));
     return w;
   }
 
-  type Fault = 'none' | 'SIGKILL' | 'SIGTERM' | 'SIGSTOP' | 'corrupt' | 'truncate';
+  /** `group-SIGINT`: a terminal's Ctrl-C, SIGINT to the worker's whole process group (its tensor hosts too). */
+  type Fault = 'none' | 'SIGKILL' | 'SIGTERM' | 'group-SIGINT' | 'SIGSTOP' | 'corrupt' | 'truncate';
+  const graceful = (f: Fault) => f === 'SIGTERM' || f === 'group-SIGINT';
 
   /**
    * A tiny retrain; the fault hits its GPU worker once the first chunk is past step 100 (with a
@@ -152,7 +154,7 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
   async function retrain(fault: Fault) {
     const gpu = uniqueQueue('faults-rt-gpu');
     const address = env.connection.options.address;
-    let w = gpuWorker(address, gpu);
+    let w = gpuWorker(address, gpu, fault === 'group-SIGINT');
     const params = {
       ...DEFAULT_RETRAIN,
       arch: [0, 1, 0, 1, 1, 0, 1, 1, 1],
@@ -170,7 +172,7 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
       evalEvery: 200,
       evalImages: 50,
       // SIGTERM: no periodic checkpoint in the chunk, so only the one written at shutdown can carry the step.
-      checkpointEvery: fault === 'SIGTERM' ? 1000 : 10,
+      checkpointEvery: graceful(fault) ? 1000 : 10,
       checkpointMinSeconds: 0,
       datasetLimit: 200,
       heartbeatTimeout: '4s',
@@ -193,7 +195,7 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
         env.client,
         handle.workflowId,
         'retrainChunk',
-        (hb) => (fault === 'SIGTERM' || !!hb?.ref) && (hb?.step ?? 0) >= 100,
+        (hb) => (graceful(fault) || !!hb?.ref) && (hb?.step ?? 0) >= 100,
       );
       info.killedAtStep = atKill?.step;
       if (fault === 'SIGSTOP') {
@@ -223,7 +225,8 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
         stale.kill('SIGKILL');
       } else {
         const t0 = Date.now();
-        w.kill(fault === 'SIGTERM' ? 'SIGTERM' : 'SIGKILL');
+        if (fault === 'group-SIGINT') process.kill(-w.pid!, 'SIGINT');
+        else w.kill(fault === 'SIGTERM' ? 'SIGTERM' : 'SIGKILL');
         await exited(w);
         if (fault === 'corrupt' || fault === 'truncate') {
           // Damage the newest checkpoint the retry would resume from: one flipped byte, or half a file.
@@ -238,7 +241,7 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
         info.stoppedLog = logs
           .get(w)!
           .split('\n')
-          .find((l) => (fault === 'SIGTERM' ? /checkpointed step \d+/ : /cancelled|stopped/).test(l));
+          .find((l) => (graceful(fault) ? /checkpointed step \d+/ : /cancelled|stopped/).test(l));
         w = gpuWorker(address, gpu);
       }
     }
@@ -283,6 +286,18 @@ describe('exact resume after a worker SIGKILL during a retrain chunk @integratio
     assert.ok(
       r.resumedFrom!.some((x) => x >= r.killedAtStep!),
       `the retry resumed from ${r.resumedFrom} (SIGTERM at step ≥ ${r.killedAtStep})`,
+    );
+    assert.equal(r.out.checkpoint, clean.checkpoint);
+  });
+
+  it('Ctrl-C (SIGINT to the process group, hosts included): as SIGTERM, the step reached is checkpointed and the retry ends the same', async function () {
+    if (!clean) this.skip();
+    const r = await retrain('group-SIGINT');
+    assert.ok(r.exitSeconds! < 15, `the worker exited ${r.exitSeconds} s after Ctrl-C`);
+    assert.ok(r.stoppedLog, 'the worker said where it stopped (not "killed by SIGINT")');
+    assert.ok(
+      r.resumedFrom!.some((x) => x >= r.killedAtStep!),
+      `the retry resumed from ${r.resumedFrom} (Ctrl-C at step ≥ ${r.killedAtStep})`,
     );
     assert.equal(r.out.checkpoint, clean.checkpoint);
   });

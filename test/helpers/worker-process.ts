@@ -5,14 +5,24 @@ import type { Client } from '@temporalio/client';
 
 export const CLI = path.join(__dirname, '..', '..', '..', 'bin', 'autogan.js');
 
-/** `autogan worker --kind <kind> --queue <queue>` against `address`, heartbeating every 100 ms. */
-export function workerProcess(address: string, queue: string, kind: 'gpu' | 'control' = 'gpu'): ChildProcess {
+/**
+ * `autogan worker --kind <kind> --queue <queue>` against `address`, heartbeating every 100 ms.
+ * `ownGroup`: the worker leads a process group of its own, as a terminal's foreground job does, so
+ * a test can signal the whole group (`process.kill(-pid, …)`) like a Ctrl-C.
+ */
+export function workerProcess(
+  address: string,
+  queue: string,
+  kind: 'gpu' | 'control' = 'gpu',
+  ownGroup = false,
+): ChildProcess {
   const child = spawn(
     process.execPath,
     [CLI, 'worker', '--kind', kind, '--queue', queue, '--address', address],
     {
       env: { ...process.env, AUTOGAN_HEARTBEAT_MS: '100' },
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: ownGroup,
     },
   );
   child.stderr!.on('data', () => undefined);
