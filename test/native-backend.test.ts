@@ -1,6 +1,8 @@
 // The native TensorFlow backend must be in use for the main test pass. It fails loudly when it is
 // missing (run `npm run setup:native`); set AUTOGAN_ALLOW_PURE_JS=1 to accept pure JS knowingly.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { currentBackend } from '../core/backend';
 import { verifyNative } from '../tools/native-backend';
@@ -44,5 +46,26 @@ describe('native backend', function () {
     assert.ok(names.includes('AutoganNativeReluGrad'), names.join(', '));
     assert.ok(!names.includes('Step'), 'the slow tfjs formula is not used');
     tf.dispose([x, dy, g, formula]);
+  });
+});
+
+describe('setup:native without build tools', () => {
+  it('fails at once, naming what is missing and how to install it (not minutes into node-gyp)', () => {
+    const script = path.join(__dirname, '..', 'tools', 'native-backend.js');
+    // --force skips the "already installed" check; an empty PATH has no compiler, make or Python.
+    const r = spawnSync(process.execPath, [script, '--force'], { env: { PATH: '' }, encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /failed at "build tools": .*needs a C\+\+ compiler \(g\+\+ or clang\+\+\), make, Python 3/,
+    );
+    assert.match(r.stderr, /apt-get install build-essential/);
+    // --if-possible (what `npm test` uses) turns it into a one-line warning and exit 0.
+    const tolerant = spawnSync(process.execPath, [script, '--force', '--if-possible'], {
+      env: { PATH: '' },
+      encoding: 'utf8',
+    });
+    assert.equal(tolerant.status, 0, tolerant.stderr);
+    assert.match(tolerant.stderr, /^warning: .*build tools.* continuing on pure JS/);
   });
 });

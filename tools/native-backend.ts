@@ -173,6 +173,28 @@ async function serve(
   };
 }
 
+/** Whether `cmd` is an executable on PATH. */
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, cmd)));
+}
+
+/**
+ * The binding is compiled here: without a C++ compiler and make, npm's build would fail minutes in
+ * with node-gyp's noise. Say so first, with the fix.
+ */
+function checkBuildTools(): void {
+  const missing = [
+    ...(['c++', 'g++', 'clang++'].some(onPath) ? [] : ['a C++ compiler (g++ or clang++)']),
+    ...(onPath('make') ? [] : ['make']),
+    ...(['python3', 'python'].some(onPath) ? [] : ['Python 3']),
+  ];
+  if (missing.length)
+    throw new NativeSetupError(
+      'build tools',
+      `building the TensorFlow binding needs ${missing.join(', ')}, not found on PATH: install them (Debian/Ubuntu: \`apt-get install build-essential python3\`; macOS: \`xcode-select --install\`) and run \`npm run setup:native\` again. Without them the project runs on pure JS, about 100× slower`,
+    );
+}
+
 /** node-gyp must not download Node headers: point it at the ones installed with this Node. */
 function nodeDir(): string | undefined {
   const prefix = path.dirname(path.dirname(fs.realpathSync(process.execPath)));
@@ -353,6 +375,7 @@ export async function setupNative(opts: SetupNativeOptions = {}): Promise<Verify
       `this command builds for linux x64 only (this is ${os.platform()} ${os.arch()}); use \`npm install ${variants.map((v) => v.npmPackage).join(' ')}\``,
     );
   }
+  checkBuildTools();
   const tarballs: string[] = [];
   const cudaWheels = new Map<NativeVariant, string[]>();
   for (const v of variants) {
