@@ -73,6 +73,24 @@ export function formatResult(result: unknown): string {
     lines.push(
       `  winner: ${w.label} [${w.arch.join(' ')}] IS ${w.is.toFixed(3)}${w.fid !== null ? `, FID ${w.fid.toFixed(2)}` : ''}${w.samples ? `; samples ${w.samples}` : ''}`,
     );
+  for (const note of recoveryNotes(search, outputs)) lines.push(`  recovered: ${note}`);
   if (outputs) lines.push(`  steps: ${Object.keys(outputs).join(', ')} (full outputs: --json)`);
   return lines.length ? lines.join('\n') : `result: ${JSON.stringify(result).slice(0, 500)}`;
+}
+
+/** Checkpoints that retries skipped (corrupt or missing), from the search and every retrain. */
+function recoveryNotes(
+  search: unknown,
+  outputs: Record<string, Record<string, unknown>> | undefined,
+): string[] {
+  const notes = [
+    ...((search as { recoveries?: string[] } | undefined)?.recoveries ?? []).map((r) => `search, ${r}`),
+  ];
+  for (const o of Object.values(outputs ?? {})) {
+    const items = Array.isArray(o?.items)
+      ? (o.items as Array<{ label?: string; recoveries?: string[] }>)
+      : [];
+    for (const it of items) for (const r of it.recoveries ?? []) notes.push(`${it.label}, ${r}`);
+  }
+  return notes;
 }

@@ -1,9 +1,39 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { strict as assert } from 'node:assert';
-import { formatSearchProgress } from '../cli/format';
+import { formatResult, formatSearchProgress } from '../cli/format';
 
 describe('autogan status output', () => {
+  it("keeps a completed run's checkpoint recoveries (search and retrains) in its summary", () => {
+    const text = formatResult({
+      pipeline: 'demo',
+      outputs: {
+        search: {
+          iterations: 3,
+          resets: 0,
+          rewards: [1, 2, 3],
+          topK: [{ arch: [0, 1, 0, 1], score: 2 }],
+          recoveries: [
+            'iteration 1, shared training: ab12… is unusable (corrupt); resumed from the checkpoint of step 20',
+          ],
+        },
+        retrain: {
+          items: [
+            {
+              label: 'top1',
+              curve: [],
+              recoveries: ['chunk ending at step 400: resumed from the checkpoint of step 90'],
+            },
+            { label: 'top2', curve: [] },
+          ],
+        },
+      },
+    });
+    assert.match(text, /recovered: search, iteration 1, shared training: ab12… is unusable \(corrupt\)/);
+    assert.match(text, /recovered: top1, chunk ending at step 400: resumed from the checkpoint of step 90/);
+    assert.equal(text.match(/recovered:/g)?.length, 2);
+  });
+
   it('prints a search’s progress in human form', () => {
     const text = formatSearchProgress({
       name: 'demo',

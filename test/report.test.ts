@@ -104,6 +104,7 @@ function fixtureRun(root: string, id = 'demo-run'): string {
           resets: 1,
           history: history.slice(-3),
           grown: [],
+          recoveries: ['iteration 3, shared training: 9f2c… is unusable (corrupt); resumed from step 40'],
           params: {
             name: 'demo',
             maxIterations: 8,
@@ -118,7 +119,13 @@ function fixtureRun(root: string, id = 'demo-run'): string {
           ],
           candidates: [],
         },
-        retrain: { items: items.map((it) => ({ ...it, final: { ...it.curve[2], isStd: 0.1 } })) },
+        retrain: {
+          items: items.map((it, k) => ({
+            ...it,
+            final: { ...it.curve[2], isStd: 0.1 },
+            ...(k === 1 ? { recoveries: ['chunk ending at step 300: resumed from step 120'] } : {}),
+          })),
+        },
       },
     }),
   );
@@ -180,7 +187,13 @@ describe('run report', () => {
       ],
     });
     assert.equal(d.leaderboardImages, 2000);
+    // Checkpoint recoveries stay in the completed run's story.
+    assert.deepEqual(d.notes, [
+      'search checkpoint recovery: iteration 3, shared training: 9f2c… is unusable (corrupt); resumed from step 40',
+      'top2 checkpoint recovery: chunk ending at step 300: resumed from step 120',
+    ]);
     const html = reportHtml(d);
+    assert.match(html, /<li>top2 checkpoint recovery: chunk ending at step 300/);
     assert.match(html, /Retrained: the <code>derive<\/code> step's top-K/);
     assert.match(html, /Final evaluation of the retrained candidates on 2000 generated images/);
   });

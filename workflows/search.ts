@@ -113,6 +113,8 @@ export interface SearchResult {
   grown: SearchState['grown'];
   history: IterationSummary[];
   computeSeconds: number;
+  /** Checkpoints retries had to skip during the search (corrupt or missing), as in the state. */
+  recoveries?: string[];
 }
 
 export type SearchWorkflowInput = SearchInput & { state?: SearchState };
@@ -439,6 +441,8 @@ class SearchRun {
       grown: s.grown,
       history: s.history,
       computeSeconds: s.computeSeconds,
+      // Data only (no new command): a recovery note stays in the final result, not just in progress.
+      ...(s.recoveries?.length ? { recoveries: s.recoveries } : {}),
     };
     await this.light.searchRecordState(
       this.p.artifacts,

@@ -184,6 +184,9 @@ export function reportFromFolder(
       best: (state.best as Scored[]) ?? [],
       ...resetThresholdOf(params),
     };
+    // Checkpoints a retry had to skip stay part of the run's story after it completes.
+    const recoveries = (searchResult?.recoveries ?? state.recoveries) as string[] | undefined;
+    for (const r of recoveries ?? []) data.notes.push(`search checkpoint recovery: ${r}`);
     if (!result && searchFile?.result) data.status = 'COMPLETED';
     if (!result && !searchFile?.result) data.status = 'RUNNING or stopped (no result yet)';
   }
@@ -226,6 +229,8 @@ function readRetrains(data: ReportData, run: string, outputs: JsonObject[], file
       final: (it.final as RetrainReport['final']) ?? null,
       samples: gridsOf(label),
     });
+    for (const r of (it.recoveries as string[] | undefined) ?? [])
+      data.notes.push(`${label} checkpoint recovery: ${r}`);
   }
   // Candidates seen only through their sample files (a run still retraining).
   const labels = new Set(data.retrains.map((r) => r.label));
