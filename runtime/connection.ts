@@ -73,14 +73,15 @@ export async function connectClient(t: TemporalTarget): Promise<Client> {
       ...(t.apiKey ? { apiKey: t.apiKey } : {}),
     });
   } catch (err) {
-    // The SDK's own message is a raw transport error (tonic::transport::Error(…)).
-    const raw = (err as Error).message;
-    throw new TemporalUnreachable(
-      t.address,
-      /refused/i.test(raw) ? 'connection refused' : raw.split('\n')[0],
-    );
+    throw unreachable(t, err);
   }
   return new Client({ connection, namespace: t.namespace });
+}
+
+/** A failed connect as a plain message: the SDK's own is a raw transport error (tonic::transport::Error(…)). */
+export function unreachable(t: TemporalTarget, err: unknown): TemporalUnreachable {
+  const raw = String((err as Error)?.message ?? err);
+  return new TemporalUnreachable(t.address, /refused/i.test(raw) ? 'connection refused' : raw.split('\n')[0]);
 }
 
 export function workflowLink(t: TemporalTarget, workflowId: string): string | undefined {

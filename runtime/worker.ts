@@ -12,7 +12,7 @@ import * as activities from '../activities';
 import { CORES_PER_CPU_TRAINING } from '../activities/cpu-threads';
 import { planCpuThreads } from '../activities/tensor-call';
 import { selectBackend, type BackendInfo, type BackendPreference } from '../core/backend';
-import { tlsOptions, type TemporalTarget } from './connection';
+import { tlsOptions, unreachable, type TemporalTarget } from './connection';
 
 let runtimeInstalled = false;
 
@@ -23,6 +23,10 @@ let runtimeInstalled = false;
  */
 const EXPIRED_QUERY = /query not found|query task not found|already expired/i;
 let expiredQueries = 0;
+
+/** Core's log lines for a lost connection to the server (tonic's transport errors, UNAVAILABLE). */
+const TRANSPORT =
+  /tonic::transport|transport error|Connection refused|status: Unavailable|error trying to connect/i;
 
 /** How many expired-query warnings were kept off the console. */
 export function expiredQueryWarnings(): number {
@@ -41,10 +45,24 @@ export function installRuntime(metricsAddress?: string): void {
   const level = (process.env.AUTOGAN_LOG_LEVEL ?? 'WARN').toUpperCase() as
     'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   const inner = new DefaultLogger(level);
+  const verbose = level === 'DEBUG' || level === 'TRACE';
+  let lastUnreachable = 0;
   const logger = new DefaultLogger(level, (entry) => {
     if (entry.level === 'WARN' && EXPIRED_QUERY.test(entry.message)) {
       expiredQueries++;
-      if (level !== 'DEBUG' && level !== 'TRACE') return;
+      if (!verbose) return;
+    }
+    // While the server is down, Core logs a raw transport error per poll (dozens a minute): one
+    // plain line every 30 s says the same, and the worker reconnects on its own.
+    if (!verbose && (entry.level === 'WARN' || entry.level === 'ERROR') && TRANSPORT.test(entry.message)) {
+      const now = Date.now();
+      if (now - lastUnreachable >= 30_000) {
+        lastUnreachable = now;
+        console.error(
+          '[autogan] the Temporal server is unreachable; the worker keeps retrying (running training goes on)',
+        );
+      }
+      return;
     }
     inner.log(entry.level, entry.message, entry.meta);
   });
@@ -75,7 +93,7 @@ export async function connectWorker(t: TemporalTarget, waitMs = 30_000): Promise
       // A server that just started listens before its frontend is healthy ("Frontend is not
       // healthy yet"): a benchmark run failed so. Wait for it; any other error is the caller's.
       if (!/not healthy yet/i.test(String((err as Error)?.message ?? err)) || Date.now() > deadline)
-        throw err;
+        throw unreachable(t, err);
       await new Promise((r) => setTimeout(r, 500));
     }
   }

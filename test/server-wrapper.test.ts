@@ -124,6 +124,56 @@ describe('autogan server reports the death of its temporal child @integration', 
     assert.equal(parentOf(Number(pid)), undefined, 'the temporal process is gone too');
   });
 
+  it('started through a wrapper that dies (SIGTERM to `npx`): the server notices it was orphaned and stops', async () => {
+    // A shell stands for npm: it does not forward signals to the node process it started.
+    const port = await freePort();
+    const sh = spawn(
+      '/bin/sh',
+      ['-c', `"${process.execPath}" "${cli}" server --port ${port} --headless --db "${db()}"; true`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const w: Wrapper = {
+      child: sh,
+      out: () => text,
+      exit: new Promise((resolve) =>
+        sh.once('close', (code, signal) => resolve({ code, signal, at: Date.now() })),
+      ),
+    };
+    let text = '';
+    sh.stdout!.on('data', (d) => (text += d));
+    sh.stderr!.on('data', (d) => (text += d));
+    wrappers.push(w);
+    const temporalPid = Number(
+      await waitFor('the server to listen', () => /temporal pid (\d+)\)/.exec(text)?.[1], 120_000),
+    );
+    const nodePid = parentOf(temporalPid)!;
+    assert.equal(parentOf(nodePid), sh.pid, 'node runs under the shell');
+    sh.kill('SIGKILL'); // the wrapper dies; node is re-parented and told nothing
+    await waitFor(
+      'the orphaned server to stop',
+      () => (parentOf(nodePid) === undefined ? true : undefined),
+      15_000,
+    );
+    assert.equal(parentOf(temporalPid), undefined, 'its temporal child is gone too');
+    assert.match(text, /the process that started this server \(pid \d+\) is gone: stopping it/);
+  });
+
+  it('`autogan worker` with no server says so in one plain line and exits 1', async () => {
+    const port = await freePort();
+    const r = spawn(process.execPath, [cli, 'worker', '--address', `127.0.0.1:${port}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    r.stderr!.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((resolve) => r.once('close', (c) => resolve(c)));
+    assert.equal(code, 1, err);
+    assert.match(
+      err,
+      new RegExp(`cannot reach a Temporal server at 127\\.0\\.0\\.1:${port} \\(connection refused\\)`),
+    );
+    assert.doesNotMatch(err, /tonic|transport::Error/);
+  });
+
   it('startDevServer (used by run --embedded): `exited` settles with the signal, not as a stop', async () => {
     const server = await startDevServer({
       port: await freePort(),

@@ -3,6 +3,7 @@ import { defaultDbFile, describeServerExit, startDevServer } from '../../server/
 import { resolveTemporalBinary } from '../../server/temporal-binary';
 import { describeGpu, setupNative } from '../../tools/native-backend';
 import { CliExit } from '../exit';
+import { watchParent } from '../../runtime/parent-watch';
 
 export function registerServerCommands(program: Command): void {
   program
@@ -25,6 +26,10 @@ export function registerServerCommands(program: Command): void {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      watchParent((pid) => {
+        console.error(`[autogan] the process that started this server (pid ${pid}) is gone: stopping it`);
+        stop();
+      });
       const server = await startDevServer({
         ip: opts.ip,
         port: opts.port,

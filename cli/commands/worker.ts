@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { parseBackendPreference } from '../../core/backend';
 import { CliExit } from '../exit';
 import { targetFrom, withConnectionOptions } from './connection-options';
+import { watchParent } from '../../runtime/parent-watch';
 
 /** What `--kind` means when --queue / --concurrency are not given (the pipeline's default queues). */
 const WORKER_KINDS: Record<string, { queue: string; concurrency: number | 'tensor' }> = {
@@ -71,7 +72,13 @@ export function registerWorkerCommands(program: Command): void {
       console.error(
         `[autogan] connected to ${target.address}; Ctrl-C or SIGTERM stops running training at its next step (a retry resumes from its last checkpoint)`,
       );
+      // Started through a wrapper that was stopped (SIGTERM to `npx`): shut down as on SIGTERM.
+      const unwatch = watchParent((pid) => {
+        console.error(`[autogan] the process that started this worker (pid ${pid}) is gone: shutting down`);
+        worker.shutdown();
+      });
       await worker.run();
+      unwatch();
       const { stopTensorHosts } = await import('../../activities/tensor-call');
       stopTensorHosts();
       await connection.close();
