@@ -1,5 +1,5 @@
 // The `autogan` command. Each subcommand lives in cli/commands/; this file only wires them up.
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerArchCommands } from './commands/arch';
 import { registerConvertCommands } from './commands/convert';
 import { registerGcCommand } from './commands/gc';
@@ -18,7 +18,10 @@ export function buildProgram(): Command {
   const program = new Command('autogan')
     .description('AutoGAN neural architecture search for GAN generators, as durable Temporal pipelines')
     .showHelpAfterError()
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    // Usage errors (unknown option, missing argument) throw instead of exiting 1, so main() can
+    // exit 2 as for every other invalid input. Set before the subcommands, which inherit it.
+    .exitOverride();
   registerPipelineCommands(program);
   registerResumeCommand(program);
   registerStudyCommands(program);
@@ -39,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
+    // Commander has printed its message (and the help) already.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof CliExit) {
       if (err.message) console.error(err.message);
       return err.code;

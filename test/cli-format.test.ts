@@ -60,6 +60,21 @@ describe('autogan status output', () => {
     );
   });
 
+  it('exits 2 on a usage error (unknown option, missing argument), 0 on --help', function () {
+    this.timeout(60_000);
+    const cli = path.join(__dirname, '..', '..', 'bin', 'autogan.js');
+    const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+    const unknown = run('validate', 'x.yaml', '--no-such-option');
+    assert.equal(unknown.status, 2, unknown.stderr);
+    assert.match(unknown.stderr, /unknown option '--no-such-option'/);
+    const missing = run('report');
+    assert.equal(missing.status, 2, missing.stderr);
+    assert.match(missing.stderr, /missing required argument 'run'/);
+    const help = run('study', '--help');
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /Usage: autogan study/);
+  });
+
   it('with no server reachable, names the address tried and how to start or point at one', function () {
     this.timeout(60_000);
     const cli = path.join(__dirname, '..', '..', 'bin', 'autogan.js');
