@@ -215,8 +215,10 @@ class SearchRun {
   private holding = false;
   private stopping = false;
   private lastRewards: number[] = [];
-  private readonly heavy;
-  private readonly light;
+  /** The training phases: the gpu queue, long timeouts, heartbeats. */
+  private readonly onGpuQueue;
+  /** Bookkeeping (state files, TensorBoard events): the control queue, short timeouts. */
+  private readonly onControlQueue;
   private readonly workflowId = workflowInfo().workflowId;
 
   constructor(
@@ -224,8 +226,8 @@ class SearchRun {
     private readonly carried?: SearchState,
   ) {
     this.state = carried ? { ...carried, runs: carried.runs + 1 } : freshState();
-    this.heavy = proxyActivities<Activities>(trainingActivityOptions(p));
-    this.light = proxyActivities<Activities>({
+    this.onGpuQueue = proxyActivities<Activities>(trainingActivityOptions(p));
+    this.onControlQueue = proxyActivities<Activities>({
       taskQueue: p.taskQueues.control,
       startToCloseTimeout: '1m',
       retry: { maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
@@ -311,7 +313,7 @@ class SearchRun {
   async start(): Promise<void> {
     this.phase = 'init';
     if (this.carried) return;
-    const init = await this.timed(() => this.heavy.searchInit(this.p));
+    const init = await this.timed(() => this.onGpuQueue.searchInit(this.p));
     Object.assign(this.state, { supernet: init.supernet, controller: init.controller, stage: init.stage });
   }
 
@@ -319,7 +321,7 @@ class SearchRun {
   async grow(): Promise<void> {
     this.phase = 'grow';
     const ended = this.refs();
-    const g = await this.timed(() => this.heavy.searchGrow(this.p, ended));
+    const g = await this.timed(() => this.onGpuQueue.searchGrow(this.p, ended));
     Object.assign(this.state, {
       beams: g.beams,
       controller: g.controller,
@@ -336,7 +338,7 @@ class SearchRun {
 
   async trainShared(): Promise<SharedResult> {
     this.phase = 'shared';
-    const r = await this.timed(() => this.heavy.searchTrainShared(this.p, this.refs()));
+    const r = await this.timed(() => this.onGpuQueue.searchTrainShared(this.p, this.refs()));
     this.state.supernet = r.supernet;
     if (r.child) this.state.children.push(r.child);
     this.recovered('shared training', r.recovered);
@@ -345,7 +347,7 @@ class SearchRun {
 
   async trainController(): Promise<ControllerResult> {
     this.phase = 'controller';
-    const c = await this.timed(() => this.heavy.searchTrainController(this.p, this.refs()));
+    const c = await this.timed(() => this.onGpuQueue.searchTrainController(this.p, this.refs()));
     this.state.controller = c.controller;
     this.lastRewards = c.rewards;
     this.recovered('controller training', c.recovered);
@@ -365,7 +367,7 @@ class SearchRun {
   async reset(): Promise<void> {
     this.phase = 'reset';
     this.state.supernet = (
-      await this.timed(() => this.heavy.searchResetShared(this.p, this.refs()))
+      await this.timed(() => this.onGpuQueue.searchResetShared(this.p, this.refs()))
     ).supernet;
     this.state.resets++;
   }
@@ -391,7 +393,7 @@ class SearchRun {
     s.history = [...s.history, summary].slice(-HISTORY_KEEP);
     s.rewards.push(meanReward);
     s.iteration++;
-    await this.light.searchRecordState(
+    await this.onControlQueue.searchRecordState(
       this.p.artifacts,
       this.workflowId,
       { params: this.p, state: s },
@@ -418,7 +420,7 @@ class SearchRun {
         .sort((a, b) => b.score - a.score)
         .slice(0, p.topK);
     }
-    return (await this.timed(() => this.heavy.searchDerive(p, this.refs(), p.candidates, p.topK))).topK;
+    return (await this.timed(() => this.onGpuQueue.searchDerive(p, this.refs(), p.candidates, p.topK))).topK;
   }
 
   async finish(): Promise<SearchResult> {
@@ -444,7 +446,7 @@ class SearchRun {
       // Data only (no new command): a recovery note stays in the final result, not just in progress.
       ...(s.recoveries?.length ? { recoveries: s.recoveries } : {}),
     };
-    await this.light.searchRecordState(
+    await this.onControlQueue.searchRecordState(
       this.p.artifacts,
       this.workflowId,
       { params: this.p, state: s, result },
