@@ -25,7 +25,7 @@ const forbid = (layer, folders) => [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.autogan/**', 'runs/**', 'scratch/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.autogan/**', '.cache/**', 'runs/**', 'scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
