@@ -1,6 +1,8 @@
 // What the Temporal server holds of the artifact store, for `autogan gc`: every "<sha256>.<ext>"
-// reference an open workflow may still use, and the results of completed workflows still within
-// the namespace's retention (a retrained model nobody wrote down yet).
+// reference an open workflow may still use, everything a failed, terminated, timed-out or
+// cancelled workflow's history names (it can be reset or resumed), the Schedules' actions, and the
+// results of completed workflows still within the namespace's retention (a retrained model nobody
+// wrote down yet).
 //
 // An open workflow's current history is read event by event: its input (a continued search's
 // state), signals, markers, child workflows' results, the inputs and heartbeat details of pending
@@ -87,7 +89,10 @@ export function openHistoryRefs(
   for (const r of newest.values()) scanForRefs(r, into);
 }
 
-/** Gathers the references open and completed workflows of the client's namespace hold. */
+/** Closed states a run can still be reset or resumed from (within the namespace's retention). */
+const RESUMABLE = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
+
+/** Gathers the references the client's namespace holds: workflows of every state, and Schedules. */
 export async function temporalLiveRefs(
   client: Client,
   where: { address: string; namespace: string },
@@ -95,9 +100,19 @@ export async function temporalLiveRefs(
   const refs = new Set<string>();
   const open: string[] = [];
   let completed = 0;
+  let closed = 0;
   for await (const wf of client.workflow.list()) {
     const status = wf.status.name;
-    if (status === 'RUNNING') {
+    if (RESUMABLE.has(status)) {
+      // `temporal workflow reset` replays it to an earlier point, and `autogan resume` continues
+      // a search from the state it saved: what its history names may be needed again.
+      try {
+        openHistoryRefs(await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory(), refs);
+        closed++;
+      } catch (err) {
+        if (!isNotFound(err)) throw err; // gone past retention meanwhile
+      }
+    } else if (status === 'RUNNING') {
       const handle = client.workflow.getHandle(wf.workflowId, wf.runId);
       try {
         openHistoryRefs(await handle.fetchHistory(), refs);
@@ -122,5 +137,21 @@ export async function temporalLiveRefs(
       }
     }
   }
-  return { address: where.address, namespace: where.namespace, refs, open, completed };
+  const schedules = await scheduleRefs(client, refs);
+  return { address: where.address, namespace: where.namespace, refs, open, completed, closed, schedules };
+}
+
+/** Every reference in the Schedules' actions (`schedule create --evaluate <checkpoint>`); how many. */
+async function scheduleRefs(client: Client, into: Set<string>): Promise<number> {
+  let n = 0;
+  for await (const s of client.schedule.list()) {
+    try {
+      const desc = await client.schedule.getHandle(s.scheduleId).describe();
+      scanForRefs(desc.action, into);
+      n++;
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ScheduleNotFoundError') throw err; // deleted meanwhile
+    }
+  }
+  return n;
 }

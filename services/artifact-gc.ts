@@ -5,7 +5,9 @@
 // supernet and controller, result.json and evaluation.json's retrained checkpoints, anything else),
 // plus, given by the caller (runtime/live-refs.ts), every reference an open workflow holds on the
 // Temporal server (its inputs and activity results, its pending activities' heartbeat details —
-// the checkpoint a retry resumes from) and the results of completed workflows; plus a grace
+// the checkpoint a retry resumes from), the whole histories of failed, terminated, timed-out and
+// cancelled workflows (a reset or resume restarts from them), Schedules' actions (a scheduled
+// evaluation's checkpoint) and the results of completed workflows; plus a grace
 // period: nothing younger than `minAgeMs` is deleted, which covers a checkpoint written but not yet
 // heartbeated. An object's age is its mtime, which a writer refreshes when it stores the same bytes
 // again (core/artifacts storeArtifact), so a reference just handed out is never "old".
@@ -47,6 +49,14 @@ export interface TemporalRefs {
   open: string[];
   /** Completed workflows whose results were scanned. */
   completed: number;
+  /**
+   * Failed, terminated, timed-out and cancelled workflows still within retention, whose whole
+   * histories were scanned: `temporal workflow reset` or a resume restarts them from what they hold.
+   * @default 0
+   */
+  closed?: number;
+  /** Schedules whose actions were scanned (a scheduled evaluation names its checkpoint). @default 0 */
+  schedules?: number;
 }
 
 export interface GcOptions {
@@ -108,7 +118,16 @@ export interface GcReport {
   /** Referenced by a kept run folder but not in the store (already gone: informational). */
   missing: ArtifactRef[];
   runs: RunFolder[];
-  temporal: { address: string; namespace: string; open: number; completed: number; refs: number } | null;
+  temporal: {
+    address: string;
+    namespace: string;
+    open: number;
+    completed: number;
+    /** Failed, terminated, timed-out or cancelled workflows within retention. */
+    closed: number;
+    schedules: number;
+    refs: number;
+  } | null;
   /** Objects a writer touched between the scan and the delete: kept. */
   raced: number;
 }
@@ -179,8 +198,21 @@ interface StoredObject {
   mtimeMs: number;
 }
 
-function alive(pid: number): boolean {
+/**
+ * A collection renames an object aside for well under a second. An aside file older than this
+ * was left by a collection that died, whatever its pid says: in containers pids repeat across
+ * hosts and restarts (pid 1 always exists), so the pid alone cannot tell.
+ */
+const ASIDE_ABANDONED_MS = 10 * 60 * 1000;
+
+function mayBeInProgress(pid: number, asideFile: string): boolean {
   if (pid === process.pid) return false;
+  try {
+    // The rename set the change time (a rename keeps the mtime).
+    if (Date.now() - fs.statSync(asideFile).ctimeMs > ASIDE_ABANDONED_MS) return false;
+  } catch {
+    return true; // gone meanwhile: its collection handled it
+  }
   try {
     process.kill(pid, 0);
     return true;
@@ -192,7 +224,7 @@ function alive(pid: number): boolean {
 /** Puts back objects an interrupted collection left renamed aside (objects/aa/<ref>.gc-<pid>). */
 function restoreQuarantined(dir: string, name: string): void {
   const m = QUARANTINE.exec(name);
-  if (!m || alive(Number(m[2]))) return; // another collection at work
+  if (!m || mayBeInProgress(Number(m[2]), path.join(dir, name))) return; // another collection at work
   const aside = path.join(dir, name);
   const file = path.join(dir, m[1]);
   try {
@@ -203,7 +235,8 @@ function restoreQuarantined(dir: string, name: string): void {
   }
 }
 
-function listObjects(root: string): StoredObject[] {
+/** The store's objects; `restore`: put back what an interrupted collection left aside (not in a dry run). */
+function listObjects(root: string, restore: boolean): StoredObject[] {
   const objects = path.join(root, 'objects');
   const out: StoredObject[] = [];
   let shards: string[] = [];
@@ -222,7 +255,7 @@ function listObjects(root: string): StoredObject[] {
     }
     for (const name of names) {
       if (QUARANTINE.test(name)) {
-        restoreQuarantined(dir, name);
+        if (restore) restoreQuarantined(dir, name);
         continue;
       }
       if (!REF_PATTERN.test(name) || name.slice(0, 2) !== shard) continue;
@@ -320,7 +353,7 @@ export function collectGarbage(o: GcOptions): GcReport {
     });
   }
 
-  const objects = listObjects(o.root);
+  const objects = listObjects(o.root, !dryRun);
   const present = new Set(objects.map((x) => x.ref));
   const report: GcReport = {
     root: o.root,
@@ -341,6 +374,8 @@ export function collectGarbage(o: GcOptions): GcReport {
           namespace: o.temporal.namespace,
           open: o.temporal.open.length,
           completed: o.temporal.completed,
+          closed: o.temporal.closed ?? 0,
+          schedules: o.temporal.schedules ?? 0,
           refs: o.temporal.refs.size,
         }
       : null,
@@ -386,7 +421,7 @@ export function collectGarbage(o: GcOptions): GcReport {
 
 /** Size and count of the store's objects (for benchmarks and tests). */
 export function storeSize(root: string): { count: number; bytes: number } {
-  const objects = listObjects(root);
+  const objects = listObjects(root, false); // a measurement changes nothing
   return { count: objects.length, bytes: objects.reduce((a, x) => a + x.bytes, 0) };
 }
 
@@ -425,7 +460,7 @@ export function formatGcReport(r: GcReport): string {
     `store ${r.root}: ${r.objects.count} objects, ${formatBytes(r.objects.bytes)}`,
     `  live: ${r.live.count} objects, ${formatBytes(r.live.bytes)} (referenced by ${keptRuns} run folder${keptRuns === 1 ? '' : 's'}${
       r.temporal
-        ? `, ${r.temporal.open} open and ${r.temporal.completed} completed workflows on ${r.temporal.address}/${r.temporal.namespace}`
+        ? `, ${r.temporal.open} open, ${r.temporal.closed} failed/terminated/timed-out/cancelled and ${r.temporal.completed} completed workflows and ${r.temporal.schedules} schedules on ${r.temporal.address}/${r.temporal.namespace}`
         : '; Temporal not consulted'
     })`,
     `  kept as younger than ${formatAge(r.minAgeSeconds)}: ${r.young.count} objects, ${formatBytes(r.young.bytes)}`,

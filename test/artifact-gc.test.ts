@@ -97,6 +97,21 @@ function fromState(p: SearchParams, runId: string): SearchRefs {
 describe('artifact lifecycle and `autogan gc`', function () {
   this.timeout(600_000);
 
+  it('--dry-run changes nothing: an object an interrupted collection left aside stays aside until a real run puts it back', () => {
+    const root = tmp();
+    const ref = putArtifact(root, 'ckpt', (f) => fs.writeFileSync(f, 'left aside'));
+    const file = artifactPath(root, ref);
+    const aside = `${file}.gc-999999999`; // no such process: that collection died
+    fs.renameSync(file, aside);
+    const before = fs.readdirSync(path.dirname(file)).sort();
+    const dry = collectGarbage({ root, minAgeMs: 0, dryRun: true });
+    assert.deepEqual(fs.readdirSync(path.dirname(file)).sort(), before, 'a dry run renames nothing');
+    assert.equal(dry.deleted.length, 0);
+    collectGarbage({ root, minAgeMs: 3_600_000 });
+    assert.ok(fs.existsSync(file) && !fs.existsSync(aside), 'a real run puts it back');
+    assert.equal(fs.readFileSync(file, 'utf8'), 'left aside');
+  });
+
   it('checkpoint bytes depend on the content alone: the same state saved twice is one object; old files with createdAt still load', async () => {
     const root = tmp();
     const store = new LocalStore(root);

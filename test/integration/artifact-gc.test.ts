@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { artifactPath } from '../../core/artifacts';
+import { artifactPath, putArtifact } from '../../core/artifacts';
 import { temporalLiveRefs } from '../../runtime/live-refs';
 import { collectGarbage } from '../../services/artifact-gc';
 import type { SearchResult } from '../../workflows/search';
@@ -63,6 +63,70 @@ describe('autogan gc with a Temporal server @integration', function () {
       assert.ok(report.live.count >= 3, 'the initial supernet and controller (inputs) and the heartbeat');
     } finally {
       await handle.terminate('test done');
+    }
+  });
+
+  it("keeps what a terminated run's history and a Schedule's action name (a reset or the schedule needs them)", async () => {
+    const p = tinySearch(queues, { maxIterations: 1, sharedSteps: 1_000_000, checkpointEvery: 3 });
+    const handle = await env.client.workflow.start('autogan-search', {
+      args: [p],
+      taskQueue: queues.control,
+      workflowId: `gc-terminated-${Date.now()}`,
+    });
+    let ref: string | undefined;
+    for (const end = Date.now() + 120_000; !ref;) {
+      assert.ok(Date.now() < end, 'no heartbeat with a checkpoint');
+      const a = ((await handle.describe()).raw.pendingActivities ?? []).find(
+        (x) => x.activityType?.name === 'searchTrainShared',
+      );
+      const data = a?.heartbeatDetails?.payloads?.[0]?.data;
+      ref = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { ref?: string }).ref : undefined;
+      if (!ref) await new Promise((r) => setTimeout(r, 100));
+    }
+    await handle.terminate('an operator stopped it');
+    // What a reset would restart from: the initial supernet and controller searchInit returned (in
+    // the history only: no state file was written yet). The heartbeat's newer checkpoint is not in
+    // the history, and a reset's fresh attempt could not use it.
+    const init = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data)
+      .filter((d): d is Uint8Array => !!d)
+      .map((d) => JSON.parse(Buffer.from(d).toString('utf8')) as { supernet?: string; controller?: string })
+      .find((r) => r.supernet);
+    assert.ok(init?.supernet && init.controller, 'searchInit completed before the terminate');
+    assert.deepEqual(
+      fs.readdirSync(p.artifacts).filter((d) => !['objects', 'tmp', 'cache'].includes(d)),
+      [],
+      'no run folder references them',
+    );
+    // A checkpoint only a Schedule names (`schedule create --evaluate <ref>`).
+    const scheduled = putArtifact(p.artifacts, 'ckpt', (f) => fs.writeFileSync(f, `scheduled ${Date.now()}`));
+    const scheduleId = `gc-schedule-${Date.now()}`;
+    await env.client.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: '24h' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'autogan-pipeline',
+        taskQueue: queues.control,
+        args: [{ models: [{ checkpoint: scheduled }] }],
+      },
+      state: { paused: true },
+    });
+    try {
+      const live = await temporalLiveRefs(env.client, where());
+      assert.ok(!live.open.includes(handle.workflowId), 'terminated: not open');
+      assert.ok(
+        (live.closed ?? 0) >= 1 && (live.schedules ?? 0) >= 1,
+        JSON.stringify({ ...live, refs: live.refs.size }),
+      );
+      for (const r of [init.supernet, init.controller])
+        assert.ok(live.refs.has(r), `${r} (terminated run) is live`);
+      assert.ok(live.refs.has(scheduled), "the schedule's checkpoint is live");
+      collectGarbage({ root: p.artifacts, minAgeMs: 0, temporal: live });
+      for (const r of [init.supernet, init.controller, scheduled])
+        assert.ok(fs.existsSync(artifactPath(p.artifacts, r)), `${r} kept`);
+    } finally {
+      await env.client.schedule.getHandle(scheduleId).delete();
     }
   });
 
