@@ -28,14 +28,25 @@ export function registerReportCommand(program: Command): void {
       opts: { out?: string; artifacts?: string; grids: number; address?: string; namespace?: string },
     ) => {
       let data: ReportData;
-      if (fs.existsSync(run) && fs.statSync(run).isDirectory()) {
+      if (fs.existsSync(run)) {
+        if (!fs.statSync(run).isDirectory())
+          throw new CliExit(
+            2,
+            `autogan report: ${run} is a file, not a run folder (give a run folder or a workflow id)`,
+          );
         data = reportFromFolder(run);
-      } else if (run.includes(path.sep) || run.startsWith('.')) {
-        throw new CliExit(2, `autogan report: ${run} is not a folder (give a run folder or a workflow id)`);
       } else {
-        const client = await connectClient(targetFrom(opts));
+        // Not a path here: a workflow id, which may hold '/' or ':' (nightly/2026-12-05).
+        const target = targetFrom(opts);
+        const client = await connectClient(target);
         try {
           data = await reportFromServer(client, run, opts.artifacts ? { artifacts: opts.artifacts } : {});
+        } catch (err) {
+          if ((err as Error).name !== 'WorkflowNotFoundError') throw err;
+          throw new CliExit(
+            2,
+            `autogan report: ${run} is neither a folder here nor a workflow on ${target.address} (namespace ${target.namespace})`,
+          );
         } finally {
           await client.connection.close();
         }

@@ -169,6 +169,8 @@ export function reportFromFolder(
       )
       .filter((x): x is IterationPoint => !!x);
     const searchResult = (searchOut ?? searchFile?.result) as JsonObject | undefined;
+    // A folder with no pipeline result yet (a running or failed run): the search names its pipeline.
+    if (!data.pipeline && typeof params.name === 'string') data.pipeline = params.name;
     data.search = {
       name: String(params.name ?? data.pipeline ?? dirs.id),
       iterations: Number(searchResult?.iterations ?? state.iteration ?? hist.length),

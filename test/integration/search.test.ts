@@ -362,7 +362,8 @@ describe('autogan-search workflow @integration', function () {
       },
     ];
     for (const c of cases) {
-      const id = `bad-direct-${Date.now()}`;
+      // An id with '/' and ':', as a nightly job might name its runs.
+      const id = `nightly/bad-direct:${Date.now()}`;
       const handle = await env.client.workflow.start(c.type, {
         args: [c.args],
         taskQueue: queues.control,
@@ -383,6 +384,25 @@ describe('autogan-search workflow @integration', function () {
       assert.equal(st.status, 1, st.stderr);
       assert.match(st.stdout, c.message);
     }
+    // `report` takes such an id (it is not a folder here) and says why the run failed.
+    const id = `nightly/bad-direct:${Date.now()}`;
+    const handle = await env.client.workflow.start('autogan-search', {
+      args: [{ ...tinySearch(queues, { maxIterations: 1 }), gan: null }],
+      taskQueue: queues.control,
+      workflowId: id,
+    });
+    await assert.rejects(handle.result());
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'report-slash-')), 'r.html');
+    const rep = spawnSync(process.execPath, [cli, 'report', id, '--out', out, '--address', address], {
+      encoding: 'utf8',
+    });
+    assert.equal(rep.status, 0, rep.stderr);
+    assert.match(fs.readFileSync(out, 'utf8'), /Failed: .*&quot;gan&quot; is null/);
+    const none = spawnSync(process.execPath, [cli, 'report', 'no/such:run', '--address', address], {
+      encoding: 'utf8',
+    });
+    assert.equal(none.status, 2, none.stderr);
+    assert.match(none.stderr, /no\/such:run is neither a folder here nor a workflow on/);
   });
 
   it('`autogan schedule create|list|delete` manages a Temporal Schedule for retraining', async () => {
