@@ -26,6 +26,7 @@ import { proxyScores, type ProxyArch } from '../services/study/proxy';
 import {
   benchHeader,
   emit,
+  intOption,
   onScratchServer,
   runMain,
   searchOnly,
@@ -52,15 +53,10 @@ function parseArgs(argv: string[]): Args {
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
-    const int = (min: number) => {
-      const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < min) throw new Error(`${k} must be an integer ≥ ${min}`);
-      return n;
-    };
-    if (k === '--policy') a.policy = int(1);
-    else if (k === '--random') a.random = int(1);
-    else if (k === '--iterations') a.iterations = int(1);
-    else if (k === '--draws') a.draws = int(1);
+    if (k === '--policy') a.policy = intOption(argv, ++i, k, 1);
+    else if (k === '--random') a.random = intOption(argv, ++i, k, 1);
+    else if (k === '--iterations') a.iterations = intOption(argv, ++i, k, 1);
+    else if (k === '--draws') a.draws = intOption(argv, ++i, k, 1);
     else if (k === '--out') a.out = path.resolve(argv[++i] ?? '');
     else if (k.startsWith('--')) throw new Error(`unknown option ${k}`);
     else a.file = path.resolve(k);

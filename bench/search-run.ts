@@ -72,6 +72,13 @@ export function emit(out: unknown, file?: string): void {
   console.log(text);
 }
 
+/** The integer value of option `flag` at `argv[at]`, at least `min`; else an error naming the flag. */
+export function intOption(argv: string[], at: number, flag: string, min: number): number {
+  const n = Number(argv[at]);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer ≥ ${min}`);
+  return n;
+}
+
 /** Runs a benchmark's main; an error is printed and exits 1. */
 export function runMain(main: () => Promise<void>): void {
   main().catch((err) => {

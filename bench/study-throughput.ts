@@ -13,7 +13,7 @@
 // processes) / D steps per training × 3600 / window: a training cut by the window counts by the
 // share it finished.
 //
-//   npm run bench:study-throughput -- [--window 60] [--rounds 2] [--iterations 600]
+//   npm run bench:study-throughput -- [--window 60] [--rounds 3] [--iterations 600]
 //                                     [--modes one-per-core,two-per-core,two-in-one-host,one-wide]
 //                                     [--out FILE]
 import { fork, type ChildProcess } from 'node:child_process';
@@ -28,7 +28,7 @@ import { loadPipeline } from '../pipeline/load';
 import { retrainParamsOf } from '../pipeline/retrain-params';
 import { retrainChunk, retrainInit, type RetrainParams } from '../services/retrain';
 import type { Hooks } from '../services/search/context';
-import { benchHeader, emit, runMain } from './search-run';
+import { benchHeader, emit, intOption, runMain } from './search-run';
 
 /** The demo's winner (bench/results/demo-2026-12-05.json): two cells. */
 const ARCH = [1, 0, 1, 1, 1, 1, 1, 1, 0];
@@ -85,17 +85,12 @@ interface Args {
 }
 
 function parseArgs(argv: string[], all: Mode[]): Args {
-  const a: Args = { window: 60, rounds: 2, iterations: 600, modes: all.map((m) => m.name) };
+  const a: Args = { window: 60, rounds: 3, iterations: 600, modes: all.map((m) => m.name) };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
-    const int = (min: number) => {
-      const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < min) throw new Error(`${k} must be an integer ≥ ${min}`);
-      return n;
-    };
-    if (k === '--window') a.window = int(5);
-    else if (k === '--rounds') a.rounds = int(1);
-    else if (k === '--iterations') a.iterations = int(10);
+    if (k === '--window') a.window = intOption(argv, ++i, k, 5);
+    else if (k === '--rounds') a.rounds = intOption(argv, ++i, k, 1);
+    else if (k === '--iterations') a.iterations = intOption(argv, ++i, k, 10);
     else if (k === '--out') a.out = path.resolve(argv[++i] ?? '');
     else if (k === '--modes') {
       a.modes = (argv[++i] ?? '').split(',').filter(Boolean);

@@ -3,35 +3,23 @@
 // run without it, byte for byte).
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { retrainChunk, retrainInit } from '../activities/retrain';
 import { TENSOR_HOST_ENV } from '../activities/tensor-call';
-import { DEFAULT_RETRAIN } from '../pipeline/retrain-params';
 import type { RetrainParams } from '../services/retrain';
+import { smallRetrain } from './helpers/retrain-params';
 
 function params(evalEvery: number): RetrainParams {
-  return {
-    ...DEFAULT_RETRAIN,
-    arch: [0, 1, 0, 1, 1, 0, 1, 1, 1],
+  return smallRetrain({
     label: 'every',
     runId: 'eval-every-test',
-    dataset: { kind: 'mnist' },
-    artifacts: fs.mkdtempSync(path.join(os.tmpdir(), 'eval-every-')),
     seed: 9,
-    backend: 'auto',
-    taskQueues: { control: 'c', gpu: 'g' },
-    gan: { ...DEFAULT_RETRAIN.gan, latentDim: 16, gfDim: 16, dfDim: 16, bottomWidth: 4, channels: 1 },
-    train: { ...DEFAULT_RETRAIN.train, nCritic: 1, genBatchSize: 16, disBatchSize: 16 },
     iterations: 30,
     stepsPerActivity: 10,
     evalEvery,
     evalImages: 20,
     checkpointEvery: 10,
-    checkpointMinSeconds: 0,
-    datasetLimit: 256,
-  } as RetrainParams;
+  });
 }
 
 type Chunk = { checkpoint: string; step: number; evaluation?: { step: number; is: number; samples: string } };

@@ -2,7 +2,6 @@
 // byte), errors that keep their class (so retry decisions do not change), cancellation at the next
 // step boundary with the host reusable after it, and a worker whose thread stays free meanwhile.
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -10,31 +9,19 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { retrainChunk, retrainInit } from '../activities/retrain';
 import { planCpuThreads, stopTensorHosts, TENSOR_HOST_ENV } from '../activities/tensor-call';
-import { DEFAULT_RETRAIN } from '../pipeline/retrain-params';
 import type { RetrainParams } from '../services/retrain';
+import { smallRetrain } from './helpers/retrain-params';
 
 function params(over: Partial<RetrainParams> = {}): RetrainParams {
-  return {
-    ...DEFAULT_RETRAIN,
-    arch: [0, 1, 0, 1, 1, 0, 1, 1, 1],
+  return smallRetrain({
     label: 'host',
     runId: 'tensor-host-test',
-    dataset: { kind: 'mnist' },
-    artifacts: fs.mkdtempSync(path.join(os.tmpdir(), 'tensor-host-')),
-    seed: 5,
-    backend: 'auto',
-    taskQueues: { control: 'c', gpu: 'g' },
-    gan: { ...DEFAULT_RETRAIN.gan, latentDim: 16, gfDim: 16, dfDim: 16, bottomWidth: 4, channels: 1 },
-    train: { ...DEFAULT_RETRAIN.train, nCritic: 1, genBatchSize: 16, disBatchSize: 16 },
     iterations: 40,
     stepsPerActivity: 40,
-    evalEvery: 0,
     evalImages: 20,
     checkpointEvery: 10,
-    checkpointMinSeconds: 0,
-    datasetLimit: 256,
     ...over,
-  } as RetrainParams;
+  });
 }
 
 async function chunk(mode: 'inline' | 'process', p: RetrainParams) {

@@ -13,6 +13,7 @@ import { collectGarbage } from '../../services/artifact-gc';
 import type { SearchResult } from '../../workflows/search';
 import { tinySearch } from '../helpers/search-params';
 import { startTestServer, startWorkers, uniqueQueue } from '../helpers/temporal-env';
+import { waitForActivity } from '../helpers/worker-process';
 
 const cli = path.join(__dirname, '..', '..', '..', 'bin', 'autogan.js');
 
@@ -73,16 +74,8 @@ describe('autogan gc with a Temporal server @integration', function () {
       taskQueue: queues.control,
       workflowId: `gc-terminated-${Date.now()}`,
     });
-    let ref: string | undefined;
-    for (const end = Date.now() + 120_000; !ref;) {
-      assert.ok(Date.now() < end, 'no heartbeat with a checkpoint');
-      const a = ((await handle.describe()).raw.pendingActivities ?? []).find(
-        (x) => x.activityType?.name === 'searchTrainShared',
-      );
-      const data = a?.heartbeatDetails?.payloads?.[0]?.data;
-      ref = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { ref?: string }).ref : undefined;
-      if (!ref) await new Promise((r) => setTimeout(r, 100));
-    }
+    // Terminated once shared training has heartbeated a checkpoint (searchInit is done by then).
+    await waitForActivity(env.client, handle.workflowId, 'searchTrainShared', (hb) => !!hb?.ref);
     await handle.terminate('an operator stopped it');
     // What a reset would restart from: the initial supernet and controller searchInit returned (in
     // the history only: no state file was written yet). The heartbeat's newer checkpoint is not in
