@@ -1,8 +1,12 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { Hooks } from '../services/search';
 
-/** Heartbeat at most this often (plus whenever a new checkpoint exists). */
-const HEARTBEAT_INTERVAL_MS = Number(process.env.AUTOGAN_HEARTBEAT_MS ?? 5000);
+/**
+ * Heartbeat at most this often (plus whenever a new checkpoint exists). The server's answer to a
+ * heartbeat is how a cancel or terminate reaches the activity, so this bounds how long training
+ * goes on after one (the worker's heartbeat throttle is 1 s too, runtime/worker.ts).
+ */
+const HEARTBEAT_INTERVAL_MS = Number(process.env.AUTOGAN_HEARTBEAT_MS ?? 1000);
 
 type Details = {
   step: number;

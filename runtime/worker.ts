@@ -154,6 +154,9 @@ export interface StartedWorker {
   description: string;
 }
 
+/** How often a training activity's heartbeat reaches the server at most. */
+const HEARTBEAT_THROTTLE = '1s';
+
 export async function createWorker(opts: WorkerOptions): Promise<StartedWorker> {
   const log = opts.log ?? ((l: string) => console.error(l));
   installRuntime();
@@ -169,6 +172,11 @@ export async function createWorker(opts: WorkerOptions): Promise<StartedWorker> 
     workflowBundle: await workflowBundle(),
     activities,
     maxConcurrentActivityTaskExecutions: concurrency,
+    // Heartbeats carry cancellation back: the server answers one with "cancelled" or "not found"
+    // (terminated). The SDK's default throttle (up to 80% of the heartbeat timeout, 60 s at most)
+    // let a terminated training run on for seconds; one RPC per second per training is cheap.
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
+    defaultHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   });
   const description = `worker on queue "${opts.taskQueue}" (namespace ${opts.namespace}): backend ${backend.package} [${backend.backend}/${backend.device}], ${concurrency} concurrent activit${concurrency === 1 ? 'y' : 'ies'}${sized ? ` (${sized.why})` : ''}${threads ? `, ${threads}` : ''}, host ${os.hostname()}, pid ${process.pid}`;
   log(`[autogan] ${description}`);

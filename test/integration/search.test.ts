@@ -281,6 +281,43 @@ describe('autogan-search workflow @integration', function () {
     }
   });
 
+  it('a terminated search stops writing checkpoints within seconds (the next heartbeat brings the news)', async () => {
+    const p = tinySearch(queues, { maxIterations: 1, sharedSteps: 1_000_000, checkpointEvery: 3 });
+    const objects = path.join(p.artifacts, 'objects');
+    const count = () =>
+      fs.existsSync(objects)
+        ? fs.readdirSync(objects).flatMap((d) => fs.readdirSync(path.join(objects, d))).length
+        : 0;
+    const handle = await env.client.workflow.start('autogan-search', {
+      args: [p],
+      taskQueue: queues.control,
+      workflowId: `terminate-${Date.now()}`,
+    });
+    await waitFor('shared training under way', async () => (count() >= 5 ? true : undefined), 60_000);
+    const terminatedAt = Date.now();
+    await handle.terminate('an operator stopped it');
+    let last = count();
+    let lastChange = terminatedAt;
+    while (Date.now() - lastChange < 5000) {
+      assert.ok(
+        Date.now() - terminatedAt < 60_000,
+        `checkpoints kept coming after the terminate (${count()})`,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      const now = count();
+      if (now !== last) {
+        last = now;
+        lastChange = Date.now();
+      }
+    }
+    const after = (lastChange - terminatedAt) / 1000;
+    console.log(`      last checkpoint ${after.toFixed(1)} s after the terminate`);
+    assert.ok(
+      after < 2.5,
+      `training went on writing checkpoints for ${after.toFixed(1)} s after the terminate`,
+    );
+  });
+
   it('`autogan worker --kind control|gpu` listens on the documented queue with the documented concurrency', async () => {
     for (const [kind, queue, n] of [
       ['control', 'autogan-control', '8 concurrent activities'],
