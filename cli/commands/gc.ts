@@ -25,12 +25,8 @@ export function registerGcCommand(program: Command): void {
     program
       .command('gc')
       .description(
-        'delete objects in <artifacts>/objects that nothing live references, and stale temp files. Live: ' +
-          "any <sha256>.<ext> in a run folder's JSON files (search-state.json, result.json, evaluation.json, …), " +
-          "open workflows' inputs, results and pending heartbeats (the checkpoint a retry resumes from) and " +
-          "completed workflows' results on the Temporal server, and anything younger than --min-age; safe while " +
-          'runs are active. The local directory only: with an S3-compatible store it trims the local cache, and ' +
-          'the bucket is not collected',
+        'delete store objects nothing references any more, and stale temp files (what counts as live: ' +
+          'docs/operations.md, "Disk use and autogan gc"); with an S3 store, only the local cache',
       )
       .option('--artifacts <dir>', 'the artifact store directory (spec.artifacts.path)', 'runs')
       .option('--dry-run', 'print what would be deleted; delete nothing')
