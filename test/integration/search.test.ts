@@ -251,7 +251,8 @@ describe('autogan-search workflow @integration', function () {
     assert.equal((JSON.parse(js.stdout) as { status: string }).status, 'FAILED');
   });
 
-  it('a cancelled search stops its training activity at the next step: no checkpoints after that', async () => {
+  /** A search whose shared training writes checkpoints until stopped; how many objects its store holds. */
+  async function endlessSearch(prefix: string) {
     const p = tinySearch(queues, { maxIterations: 1, sharedSteps: 1_000_000, checkpointEvery: 3 });
     const objects = path.join(p.artifacts, 'objects');
     const count = () =>
@@ -261,48 +262,18 @@ describe('autogan-search workflow @integration', function () {
     const handle = await env.client.workflow.start('autogan-search', {
       args: [p],
       taskQueue: queues.control,
-      workflowId: `cancel-${Date.now()}`,
+      workflowId: `${prefix}-${Date.now()}`,
     });
     await waitFor('shared training under way', async () => (count() >= 5 ? true : undefined), 60_000);
-    await handle.cancel();
-    await assert.rejects(handle.result(), /cancel/i);
-    // Stable within a few heartbeats: the training attempt noticed and stopped writing.
-    let last = count();
-    let stableSince = Date.now();
-    const deadline = Date.now() + 30_000;
-    while (Date.now() - stableSince < 4000) {
-      assert.ok(Date.now() < deadline, `checkpoints kept coming after the cancel (${count()} objects)`);
-      await new Promise((r) => setTimeout(r, 250));
-      const now = count();
-      if (now !== last) {
-        last = now;
-        stableSince = Date.now();
-      }
-    }
-  });
+    return { handle, count };
+  }
 
-  it('a terminated search stops writing checkpoints within seconds (the next heartbeat brings the news)', async () => {
-    const p = tinySearch(queues, { maxIterations: 1, sharedSteps: 1_000_000, checkpointEvery: 3 });
-    const objects = path.join(p.artifacts, 'objects');
-    const count = () =>
-      fs.existsSync(objects)
-        ? fs.readdirSync(objects).flatMap((d) => fs.readdirSync(path.join(objects, d))).length
-        : 0;
-    const handle = await env.client.workflow.start('autogan-search', {
-      args: [p],
-      taskQueue: queues.control,
-      workflowId: `terminate-${Date.now()}`,
-    });
-    await waitFor('shared training under way', async () => (count() >= 5 ? true : undefined), 60_000);
-    const terminatedAt = Date.now();
-    await handle.terminate('an operator stopped it');
+  /** Seconds from `from` to the last change of `count()`, once it has been still for `stillMs`. */
+  async function lastWriteAfter(count: () => number, from: number, stillMs: number): Promise<number> {
     let last = count();
-    let lastChange = terminatedAt;
-    while (Date.now() - lastChange < 5000) {
-      assert.ok(
-        Date.now() - terminatedAt < 60_000,
-        `checkpoints kept coming after the terminate (${count()})`,
-      );
+    let lastChange = from;
+    while (Date.now() - lastChange < stillMs) {
+      assert.ok(Date.now() - from < 60_000, `checkpoints kept coming (${count()} objects)`);
       await new Promise((r) => setTimeout(r, 100));
       const now = count();
       if (now !== last) {
@@ -310,7 +281,23 @@ describe('autogan-search workflow @integration', function () {
         lastChange = Date.now();
       }
     }
-    const after = (lastChange - terminatedAt) / 1000;
+    return (lastChange - from) / 1000;
+  }
+
+  it('a cancelled search stops its training activity at the next step: no checkpoints after that', async () => {
+    const { handle, count } = await endlessSearch('cancel');
+    const cancelledAt = Date.now();
+    await handle.cancel();
+    await assert.rejects(handle.result(), /cancel/i);
+    // Still for 4 s within a minute: the training attempt noticed and stopped writing.
+    await lastWriteAfter(count, cancelledAt, 4000);
+  });
+
+  it('a terminated search stops writing checkpoints within seconds (the next heartbeat brings the news)', async () => {
+    const { handle, count } = await endlessSearch('terminate');
+    const terminatedAt = Date.now();
+    await handle.terminate('an operator stopped it');
+    const after = await lastWriteAfter(count, terminatedAt, 5000);
     console.log(`      last checkpoint ${after.toFixed(1)} s after the terminate`);
     assert.ok(
       after < 2.5,
