@@ -3,13 +3,16 @@
 // tiny pipeline (search with a grow step and controller training, derive, two retrains, evaluate)
 // recorded at commit 25ef4a3, before the search recorded its reward noise, loss spreads and the
 // grown stages' references (data-only changes); and the study workflow of test/fixtures/tiny-study.yaml
-// recorded at d4c1454 (study/). tools/record-histories.ts says how to record more.
+// recorded at d4c1454 (study/); and direct starts of autogan-search recorded at c1a41e3 (direct/),
+// which carry the `direct-input-checks` patch marker. tools/record-histories.ts says how to record
+// more.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { projectRoot } from '../core/paths';
+import { DIRECT_INPUT_PATCH } from '../pipeline/direct-input';
 
 const DIR = path.join(projectRoot(), 'test', 'fixtures', 'histories');
 const workflowsPath = require.resolve('../workflows');
@@ -45,6 +48,34 @@ describe('replay of recorded histories (upgrades)', function () {
     const file = path.join(DIR, 'study', 'tiny1.binpb');
     const history = temporal.api.history.v1.History.decode(fs.readFileSync(file));
     await Worker.runReplayHistory({ workflowsPath }, history, 'tiny1');
+  });
+
+  it('direct starts recorded at c1a41e3 carry the direct-input-checks patch marker and replay (the patched branch)', async () => {
+    // The tiny search of test/helpers/search-params.ts started straight as `autogan-search` on a dev
+    // server with workers (continueAsNewEvery 100, so one run holds it all), and once with
+    // "gan": null, which the patched check fails before any activity.
+    for (const [file, closes] of [
+      ['direct-search', 'workflowExecutionCompletedEventAttributes'],
+      ['direct-bad-input', 'workflowExecutionFailedEventAttributes'],
+    ] as const) {
+      const history = temporal.api.history.v1.History.decode(
+        fs.readFileSync(path.join(DIR, 'direct', `${file}.binpb`)),
+      );
+      const events = history.events ?? [];
+      const patches = events
+        .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+        .map((e) =>
+          Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0].data!).toString(
+            'utf8',
+          ),
+        );
+      assert.ok(
+        patches.some((d) => d.includes(DIRECT_INPUT_PATCH)),
+        `${file}: the patch marker (${patches})`,
+      );
+      assert.ok(events[events.length - 1]?.[closes], `${file} ends with ${closes}`);
+      await Worker.runReplayHistory({ workflowsPath }, history, file);
+    }
   });
 
   it('a history that does not match the code fails the replay', async () => {
