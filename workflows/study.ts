@@ -7,6 +7,7 @@ import {
   ApplicationFailure,
   defineQuery,
   executeChild,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -38,6 +39,13 @@ export interface StudyOutcome {
 
 export const studyStatusQuery = defineQuery<StudyStatus>('studyStatus');
 
+/**
+ * Since this patch the study's control activities (records, picks, study.json) time out after 2
+ * minutes instead of 10: they are seconds of file work and send no heartbeat, so the timeout is
+ * how long a study waits to retry one whose worker died.
+ */
+export const STUDY_CONTROL_TIMEOUT_PATCH = 'study-control-timeout';
+
 type Activities = ReturnType<typeof proxyActivities<typeof activities>>;
 
 /** One run of the study workflow: its status (query, Web UI details), records and phases. */
@@ -53,7 +61,7 @@ class StudyRun {
     const retry = { maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
     this.control = proxyActivities<typeof activities>({
       taskQueue: plan.taskQueues.control,
-      startToCloseTimeout: '10 minutes',
+      startToCloseTimeout: patched(STUDY_CONTROL_TIMEOUT_PATCH) ? '2 minutes' : '10 minutes',
       retry,
     });
     this.tensor = proxyActivities<typeof activities>({

@@ -13,7 +13,8 @@ import { freePort, startDevServer, type DevServer } from '../../server/dev-serve
 import type { StudyJson } from '../../services/study/aggregate';
 import { exited, workerProcess } from '../helpers/worker-process';
 
-const FIXTURE = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tiny-study.yaml');
+// Heartbeat timeouts of 10 s: a worker killed in any phase has its activity retried within seconds.
+const FIXTURE = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tiny-study-failover.yaml');
 const ID = 'tiny-study-resume';
 
 /** study.json without what differs between two machines or sittings: times and absolute paths. */
