@@ -149,6 +149,11 @@ export async function searchRecordState(
   try {
     const store = artifactStore({ artifacts, s3 });
     const file = path.join(store.runDir(workflowId), 'search-state.json');
+    // Read-modify-write against the store: with S3 the bucket's state and history come first (this
+    // worker's cache may be a fresh pod's, empty or behind). The search workflow records one state
+    // at a time, so it is the single writer of these files.
+    await store.pullRunFile(workflowId, 'search-state.json');
+    await store.pullRunFile(workflowId, 'search-history.json');
     // The state before this one stays as search-state.previous.json: `autogan resume` falls back to
     // it when a checkpoint the newest names is corrupt (a retried record of the same iteration
     // leaves it as it is).

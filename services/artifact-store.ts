@@ -47,6 +47,13 @@ export interface ArtifactStore {
   runDir(runId: string): string;
   /** Uploads a file written into runDir(runId) to runs/<run id>/<name> (nothing for a local store). */
   publish(runId: string, file: string): Promise<void>;
+  /**
+   * runDir(runId)/<name> as the store holds it, before a read-modify-write: a remote store first
+   * downloads the bucket's copy over the local one (the bucket is the durable copy; a fresh pod's
+   * cache has none). Returns the local path, or undefined when neither the bucket nor the folder
+   * has the file.
+   */
+  pullRunFile(runId: string, name: string): Promise<string | undefined>;
 }
 
 /**
@@ -134,6 +141,10 @@ export class LocalStore implements ArtifactStore {
     return runDir(this.root, runId);
   }
   async publish(): Promise<void> {}
+  async pullRunFile(runId: string, name: string): Promise<string | undefined> {
+    const file = path.join(this.runDir(runId), name);
+    return fs.existsSync(file) ? file : undefined;
+  }
 }
 
 /** What a remote store moved (for logs and tests). */
@@ -233,9 +244,27 @@ export class S3Store implements ArtifactStore {
     return runDir(this.root, runId);
   }
 
+  private runKey(runId: string, name: string): string {
+    return this.key('runs', path.basename(this.runDir(runId)), name);
+  }
+
   async publish(runId: string, file: string): Promise<void> {
-    const key = this.key('runs', path.basename(this.runDir(runId)), path.basename(file));
-    await (await this.client()).upload(key, file, {});
+    await (await this.client()).upload(this.runKey(runId, path.basename(file)), file, {});
+  }
+
+  async pullRunFile(runId: string, name: string): Promise<string | undefined> {
+    const file = path.join(this.runDir(runId), name);
+    const tmp = `${file}.pull-${process.pid}-${Date.now()}`;
+    try {
+      const got = await (await this.client()).download(this.runKey(runId, name), tmp);
+      if (!got) return fs.existsSync(file) ? file : undefined; // not uploaded (yet): the local copy, if any
+      fs.renameSync(tmp, file);
+      this.stats.downloads++;
+      this.stats.downloadBytes += got.bytes;
+      return file;
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
   }
 }
 

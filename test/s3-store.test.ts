@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { asNonRetryable } from '../activities/errors';
+import { searchRecordState } from '../activities/search';
 import { randomArch } from '../core/arch/encoding';
 import { Rng } from '../core/rng';
 import { DEFAULT_RETRAIN } from '../pipeline/retrain-params';
@@ -29,6 +30,7 @@ import {
   S3Store,
   type ResolvedS3,
 } from '../services/artifact-store';
+import { carryHistory, readSavedSearch } from '../runtime/saved-search';
 import { retrainChunk, retrainInit, type RetrainParams } from '../services/retrain';
 import { noHooks } from '../services/search';
 import { check, HEADER } from './helpers/pipeline-text';
@@ -344,6 +346,67 @@ describe('artifact store on S3 (moto server) @integration', function () {
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'it/runs/wf_1/evaluation.json' }));
     assert.equal(got.ContentType, 'application/json');
     assert.equal(await got.Body!.transformToString(), '{"ok":true}');
+  });
+
+  it("a search's state, previous state and history are read-modify-written against the bucket: a fresh pod continues them", async () => {
+    const s3Settings = { bucket, prefix: 'state', endpoint: server!.endpoint };
+    const runId = 'nightly:2026-12-05.search';
+    const pod = (name: string) => ({ artifacts: tmp(name), s3: s3Settings });
+    const store = (p: { artifacts: string }) => artifactStore({ ...p, s3: s3Settings });
+    // Checkpoints the states name, in the bucket (resume checks them).
+    const a = pod('pod-a');
+    const sup = await store(a).put('bin', write(randomBytes(1000)));
+    const saved = (iteration: number, history: number[]) => ({
+      params: { name: 'nightly', artifacts: a.artifacts },
+      state: {
+        iteration,
+        stage: 0,
+        supernet: sup,
+        controller: null,
+        history: history.map((i) => ({ iteration: i })),
+      },
+    });
+    await searchRecordState(a.artifacts, runId, saved(1, [1]), s3Settings);
+    await searchRecordState(a.artifacts, runId, saved(2, [1, 2]), s3Settings);
+    // The control pod restarts: an empty cache. Its state holds only the recent iterations.
+    const b = pod('pod-b');
+    await searchRecordState(b.artifacts, runId, saved(3, [3]), s3Settings);
+    const bucketJson = async (name: string) =>
+      JSON.parse(
+        await (
+          await s3.send(
+            new GetObjectCommand({ Bucket: bucket, Key: `state/runs/nightly_2026-12-05.search/${name}` }),
+          )
+        ).Body!.transformToString(),
+      ) as { state: { iteration: number } } & Array<{ iteration: number }>;
+    assert.deepEqual(
+      (await bucketJson('search-history.json')).map((h) => h.iteration),
+      [1, 2, 3],
+      "the history merges with the bucket's, not the empty cache's",
+    );
+    assert.equal((await bucketJson('search-state.previous.json')).state.iteration, 2);
+    assert.equal((await bucketJson('search-state.json')).state.iteration, 3);
+
+    // `autogan resume` on a third machine reads the bucket; a truncated newest state (a write cut
+    // short) falls back to the previous one, saying why.
+    const c = store(pod('laptop'));
+    assert.equal((await readSavedSearch(c, runId)).saved?.state.iteration, 3);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'state/runs/nightly_2026-12-05.search/search-state.json',
+        Body: '{"params": {"name": "nightly"}, "state": {"itera',
+      }),
+    );
+    const found = await readSavedSearch(store(pod('laptop-2')), runId);
+    assert.equal(found.saved?.state.iteration, 2);
+    assert.equal(found.problems.length, 1);
+    assert.match(found.problems[0], /^search-state\.json: not valid JSON, a write cut short\?/);
+    // The run that continues it gets the whole history.
+    await carryHistory(c, runId, 'nightly:2026-12-05.search-r1');
+    assert.deepEqual(await keysUnder('state/runs/nightly_2026-12-05.search-r1/'), [
+      'state/runs/nightly_2026-12-05.search-r1/search-history.json',
+    ]);
   });
 
   it('retraining: a chunk on another worker starts from S3, and a retry on a third resumes from its heartbeat', async function () {
