@@ -103,6 +103,24 @@ export interface Plan {
   spec: PlanSpec;
   /** Steps in a dependency order (every step after all of its needs). */
   steps: PlanStep[];
+  /** Set by `autogan resume <pipeline run>`: what an earlier run of this plan finished or saved. */
+  resume?: PlanResume;
+}
+
+/**
+ * What a resumed pipeline run takes from the run it continues: finished steps and fan-out items
+ * are reused as they are, a search that stopped part-way continues from its saved state, and
+ * everything else runs.
+ */
+export interface PlanResume {
+  /** The workflow id of the run this one continues. */
+  from: string;
+  /** Outputs of the steps that finished there. */
+  outputs: Record<string, StepOutput | FanOutOutput>;
+  /** Fan-out runs that finished there, by step id and item index. */
+  items: Record<string, Record<string, StepOutput>>;
+  /** Searches that stopped part-way: the direct input (parameters and saved state) to continue each. */
+  searches: Record<string, Record<string, unknown>>;
 }
 
 /** What every step implementation receives. `with` has all templates resolved. */

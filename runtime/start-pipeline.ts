@@ -7,6 +7,8 @@ export interface StartOptions {
   workflowId?: string;
   /** Task queue of the workflow itself; default: the plan's control queue. */
   taskQueue?: string;
+  /** More memo fields (e.g. `resumedFrom`). */
+  memo?: Record<string, unknown>;
 }
 
 function defaultWorkflowId(plan: Plan): string {
@@ -30,6 +32,7 @@ export async function startPipeline(
       source: plan.source,
       // `autogan report <id>` finds the run folder through it.
       artifacts: plan.spec.artifacts.path,
+      ...opts.memo,
     },
     // Shown by the Web UI at the top of the run (user metadata, Temporal server ≥ 1.27).
     staticSummary: `AutoGAN pipeline ${plan.name} on ${plan.spec.dataset.kind}: ${plan.steps.map((s) => s.id).join(' → ')}`,

@@ -5,6 +5,7 @@ import {
   ApplicationFailure,
   defineQuery,
   executeChild,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -24,8 +25,13 @@ export interface PipelineStatus {
     state: StepState;
     fanOut?: { done: number; total: number };
     error?: string;
+    /** Resumed runs: the step's output came from the run this one continues; or its search continued. */
+    from?: 'reused' | 'continued';
   }>;
 }
+
+/** Since this patch a plan's `resume` (from `autogan resume <pipeline run>`) is honoured. */
+export const PIPELINE_RESUME_PATCH = 'pipeline-resume';
 
 export const pipelineStatusQuery = defineQuery<PipelineStatus>('pipelineStatus');
 
@@ -58,6 +64,16 @@ function activityOptions(step: PlanStep): ActivityOptions {
   };
 }
 
+/** The Web UI's "current details" (markdown): where the run stands, readable without a query. */
+function details(status: PipelineStatus): string {
+  return status.steps
+    .map(
+      (s) =>
+        `- **${s.id}** (${s.uses}): ${s.state}${s.from ? ` (${s.from})` : ''}${s.fanOut ? ` ${s.fanOut.done}/${s.fanOut.total}` : ''}${s.error ? ` — ${s.error}` : ''}`,
+    )
+    .join('\n');
+}
+
 export async function pipelineWorkflow(plan: Plan): Promise<PipelineResult> {
   const info = workflowInfo();
   const outputs: Record<string, StepOutput | FanOutOutput> = {};
@@ -67,16 +83,9 @@ export async function pipelineWorkflow(plan: Plan): Promise<PipelineResult> {
   };
   const entry = (id: string) => status.steps.find((s) => s.id === id)!;
   setHandler(pipelineStatusQuery, () => status);
-  // The Web UI's "current details" (markdown): where the run stands, readable without a query.
-  const showDetails = () =>
-    setCurrentDetails(
-      status.steps
-        .map(
-          (s) =>
-            `- **${s.id}** (${s.uses}): ${s.state}${s.fanOut ? ` ${s.fanOut.done}/${s.fanOut.total}` : ''}${s.error ? ` — ${s.error}` : ''}`,
-        )
-        .join('\n'),
-    );
+  // Only a resumed run's plan has `resume`; the patch marks the histories that may use it.
+  const resume = plan.resume && patched(PIPELINE_RESUME_PATCH) ? plan.resume : undefined;
+  const showDetails = () => setCurrentDetails(details(status));
   showDetails();
 
   const runOne = (
@@ -92,9 +101,11 @@ export async function pipelineWorkflow(plan: Plan): Promise<PipelineResult> {
       spec: plan.spec,
       runId: info.workflowId,
     };
+    const continued = index === undefined ? resume?.searches[step.id] : undefined;
     if (step.execution === 'workflow') {
       return executeChild(step.target, {
-        args: [input],
+        // A search that stopped part-way continues from its saved state (the direct input form).
+        args: [continued ?? input],
         taskQueue: step.taskQueue,
         workflowId: `${info.workflowId}.${step.id}${index !== undefined ? `.${index}` : ''}`,
         staticSummary: `${step.id}${index !== undefined ? ` [${index}]` : ''} (${step.uses}) of pipeline ${plan.name}`,
@@ -109,7 +120,14 @@ export async function pipelineWorkflow(plan: Plan): Promise<PipelineResult> {
       steps: outputs as Record<string, unknown>,
       pipeline: { name: plan.name, seed: plan.spec.seed, runId: info.workflowId },
     };
+    const reused = resume?.outputs[step.id];
+    if (reused) {
+      outputs[step.id] = reused;
+      entry(step.id).from = 'reused';
+      return;
+    }
     entry(step.id).state = 'running';
+    if (resume?.searches[step.id]) entry(step.id).from = 'continued';
     showDetails();
     if (!step.forEach) {
       outputs[step.id] = await runOne(step, resolveTemplates(step.with, ctx));
@@ -127,7 +145,9 @@ export async function pipelineWorkflow(plan: Plan): Promise<PipelineResult> {
     entry(step.id).fanOut = progress;
     const items = await Promise.all(
       list.map(async (item, i) => {
-        const out = await runOne(step, resolveTemplates(step.with, { ...ctx, item }), i);
+        const out =
+          resume?.items[step.id]?.[String(i)] ??
+          (await runOne(step, resolveTemplates(step.with, { ...ctx, item }), i));
         progress.done++;
         showDetails();
         return out;
