@@ -14,6 +14,7 @@ import type { Hooks } from '../services/search/context';
 import { runTensorOp, type OpArgs, type OpResult, type TensorOp } from '../services/tensor-ops';
 import type { HostMessage, HostRequest, SerializedError } from './tensor-host-protocol';
 import { CoreSlots, holdCores, INTRA_OP_ENV, threadsFor } from './cpu-threads';
+import { GpuSlots, hostEnv } from './gpu-placement';
 
 export const TENSOR_HOST_ENV = 'AUTOGAN_TENSOR_HOST';
 
@@ -71,13 +72,19 @@ class TensorHost {
   readonly ready: Promise<void>;
   dead = false;
 
-  /** @param threads TensorFlow's intra-op threads in this host (undefined: TensorFlow's default or the user's setting). */
-  constructor(readonly threads?: number) {
+  /**
+   * @param threads TensorFlow's intra-op threads in this host (undefined: TensorFlow's default or the user's setting).
+   * @param gpu The one device this host sees (undefined: what the worker sees).
+   */
+  constructor(
+    readonly threads?: number,
+    readonly gpu?: string,
+  ) {
     const entry = path.join(__dirname, 'tensor-host.js');
     this.child = fork(entry, [], {
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       execArgv: [],
-      ...(threads ? { env: { ...process.env, [INTRA_OP_ENV]: String(threads) } } : {}),
+      env: hostEnv(process.env, { threads, gpu }),
     });
     forwardStderr(this.child);
     this.keepWorkerAlive(false);
@@ -162,6 +169,29 @@ class TensorHost {
 const idle: TensorHost[] = [];
 let lastBackend: string | undefined;
 let slots: CoreSlots | undefined;
+let gpus: GpuSlots | undefined;
+
+/**
+ * A GPU worker's devices: each call runs in a host that sees one of them, one call per device.
+ * Returns a description for the worker's start line (undefined: no placement).
+ */
+export function planGpus(ids: readonly string[] | undefined): string | undefined {
+  gpus = ids?.length ? new GpuSlots(ids) : undefined;
+  return gpus
+    ? `GPU${ids!.length === 1 ? '' : 's'} ${ids!.join(', ')}: one training per GPU, each host sees its own`
+    : undefined;
+}
+
+/** A free device for a call; waits (checking for cancellation) while all are held. */
+async function holdGpu(hooks: Hooks): Promise<string | undefined> {
+  if (!gpus) return undefined;
+  for (;;) {
+    const id = gpus.take();
+    if (id !== undefined) return id;
+    await hooks.atStepBoundary();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 /**
  * A CPU worker's plan (activities/cpu-threads.ts): each call gets TensorFlow threads by the size of
@@ -185,17 +215,21 @@ function userThreads(): number | undefined {
   return Number.isInteger(v) && v > 0 ? v : undefined;
 }
 
-/** A kept host with this thread count; idle hosts with another count are ended (they would sit on memory). */
-function takeHost(threads: number | undefined): TensorHost {
+/**
+ * A kept host with this thread count on this device; idle hosts with another count are ended (they
+ * would sit on memory), and so are idle hosts on this device (one context per GPU).
+ */
+function takeHost(threads: number | undefined, gpu: string | undefined): TensorHost {
   let found: TensorHost | undefined;
   for (let i = idle.length - 1; i >= 0; i--) {
     const h = idle[i]!;
     if (h.dead) idle.splice(i, 1);
-    else if (!found && h.threads === threads) found = idle.splice(i, 1)[0];
+    else if (!found && h.threads === threads && h.gpu === gpu) found = idle.splice(i, 1)[0];
   }
   if (found) return found;
-  for (const h of idle.splice(0)) h.end();
-  return new TensorHost(threads);
+  for (let i = idle.length - 1; i >= 0; i--)
+    if (gpu === undefined || idle[i]!.gpu === gpu) idle.splice(i, 1)[0]!.end();
+  return new TensorHost(threads, gpu);
 }
 
 /**
@@ -218,8 +252,12 @@ export async function tensorCall<K extends TensorOp>(
   const fixed = userThreads();
   const threads = slots ? (fixed ?? threadsFor((args as unknown[])[0], slots.total)) : undefined;
   const release = slots && threads ? await holdCores(slots, threads, hooks) : undefined;
+  const gpu = await holdGpu(hooks).catch((err: unknown) => {
+    release?.();
+    throw err;
+  });
   try {
-    const host = takeHost(fixed ? undefined : threads);
+    const host = takeHost(fixed ? undefined : threads, gpu);
     host.keepWorkerAlive(true);
     try {
       await host.ready;
@@ -229,6 +267,7 @@ export async function tensorCall<K extends TensorOp>(
       if (!host.dead) idle.push(host);
     }
   } finally {
+    if (gpu !== undefined) gpus?.give(gpu);
     release?.();
   }
 }

@@ -10,7 +10,8 @@ import {
 } from '@temporalio/worker';
 import * as activities from '../activities';
 import { CORES_PER_CPU_TRAINING } from '../activities/cpu-threads';
-import { planCpuThreads } from '../activities/tensor-call';
+import { ALLOW_GROWTH_ENV, workerGpus } from '../activities/gpu-placement';
+import { planCpuThreads, planGpus } from '../activities/tensor-call';
 import { selectBackend, type BackendInfo, type BackendPreference } from '../core/backend';
 import { tlsOptions, unreachable, type TemporalTarget } from './connection';
 
@@ -127,6 +128,11 @@ export interface WorkerOptions {
    */
   maxConcurrentActivities?: number | 'tensor';
   backend?: BackendPreference;
+  /**
+   * GPU worker: the devices to place tensor hosts on, one training per device (`--gpus 0,1`).
+   * @default the devices CUDA_VISIBLE_DEVICES lists, else none (every host sees what the worker sees)
+   */
+  gpus?: string;
   log?: (line: string) => void;
 }
 
@@ -139,8 +145,13 @@ export interface WorkerOptions {
 export function tensorConcurrency(
   backend: Pick<BackendInfo, 'device'>,
   cores = os.availableParallelism(),
+  gpus = 1,
 ): { count: number; why: string } {
-  if (backend.device === 'gpu') return { count: 1, why: 'one training per GPU; --concurrency overrides' };
+  if (backend.device === 'gpu')
+    return {
+      count: Math.max(1, gpus),
+      why: `one training per GPU (${gpus === 1 ? '1 GPU' : `${gpus} GPUs`}); --concurrency overrides`,
+    };
   const count = Math.max(1, cores);
   return {
     count,
@@ -154,16 +165,36 @@ export interface StartedWorker {
   description: string;
 }
 
+/** The GPUs hosts go on: --gpus (a bad list is an error), else CUDA_VISIBLE_DEVICES when it lists devices. */
+function placementOf(flag: string | undefined, log: (line: string) => void): string[] | undefined {
+  if (flag !== undefined) return workerGpus(flag);
+  try {
+    return workerGpus(undefined);
+  } catch (err) {
+    log(`[autogan] ${(err as Error).message}; hosts see what the worker sees`);
+    return undefined;
+  }
+}
+
 /** How often a training activity's heartbeat reaches the server at most. */
 const HEARTBEAT_THROTTLE = '1s';
 
 export async function createWorker(opts: WorkerOptions): Promise<StartedWorker> {
   const log = opts.log ?? ((l: string) => console.error(l));
   installRuntime();
+  // Before TensorFlow loads here or in a host: grow GPU memory on demand (unless the user chose).
+  process.env[ALLOW_GROWTH_ENV] ??= 'true';
   const backend = await selectBackend(opts.backend ?? 'auto', log);
-  const sized = opts.maxConcurrentActivities === 'tensor' ? tensorConcurrency(backend) : undefined;
+  const devices = backend.device === 'gpu' ? placementOf(opts.gpus, log) : undefined;
+  if (opts.gpus !== undefined && backend.device !== 'gpu')
+    log(`[autogan] --gpus ${opts.gpus} is ignored: backend ${backend.package} runs on the CPU`);
+  const gpus = planGpus(devices);
+  const sized =
+    opts.maxConcurrentActivities === 'tensor'
+      ? tensorConcurrency(backend, os.availableParallelism(), devices?.length ?? 1)
+      : undefined;
   // On CPU, tensor hosts get TensorFlow threads by the size of their work and hold that many cores.
-  const threads = backend.device === 'cpu' ? planCpuThreads(os.availableParallelism()) : undefined;
+  const threads = backend.device === 'cpu' ? planCpuThreads(os.availableParallelism()) : gpus;
   const concurrency = sized?.count ?? (opts.maxConcurrentActivities as number | undefined) ?? 1;
   const worker = await Worker.create({
     connection: opts.connection,

@@ -31,6 +31,12 @@ export const TENSOR_OPS = {
   /** A study's proxy check: architectures scored on final supernets. */
   proxyScores: (h: Hooks, supernets: SupernetRef[], archs: number[][], draws: number) =>
     proxyScores(supernets, archs, draws, h),
+  /** Where this process runs TensorFlow: its pid and device settings (diagnostics and tests). */
+  placement: async (_h: Hooks) => ({
+    pid: process.pid,
+    visibleDevices: process.env.CUDA_VISIBLE_DEVICES ?? null,
+    allowGrowth: process.env.TF_FORCE_GPU_ALLOW_GROWTH ?? null,
+  }),
 } as const;
 
 export type TensorOp = keyof typeof TENSOR_OPS;

@@ -8,7 +8,14 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { retrainChunk, retrainInit } from '../activities/retrain';
-import { planCpuThreads, stopTensorHosts, TENSOR_HOST_ENV } from '../activities/tensor-call';
+import {
+  planCpuThreads,
+  planGpus,
+  stopTensorHosts,
+  tensorCall,
+  TENSOR_HOST_ENV,
+} from '../activities/tensor-call';
+import { noHooks } from '../services/search';
 import type { RetrainParams } from '../services/retrain';
 import { smallRetrain } from './helpers/retrain-params';
 
@@ -41,6 +48,26 @@ describe('tensor host process @integration', function () {
     if (modeBefore === undefined) delete process.env[TENSOR_HOST_ENV];
     else process.env[TENSOR_HOST_ENV] = modeBefore;
     stopTensorHosts();
+  });
+
+  it('a worker with GPUs runs each call in a host that sees one device, with memory growth; hosts are kept per device', async () => {
+    process.env[TENSOR_HOST_ENV] = 'process';
+    // Decisions only: on this CPU machine CUDA_VISIBLE_DEVICES changes nothing else.
+    assert.match(planGpus(['3', '5'])!, /GPUs 3, 5: one training per GPU/);
+    try {
+      const placement = () => tensorCall('placement', [], noHooks, 'auto');
+      const [a, b] = await Promise.all([placement(), placement()]);
+      assert.deepEqual([a.visibleDevices, b.visibleDevices].sort(), ['3', '5'], 'one device each');
+      assert.notEqual(a.pid, b.pid);
+      assert.equal(a.allowGrowth, 'true');
+      const again = await placement();
+      const onThree = a.visibleDevices === '3' ? a : b;
+      assert.equal(again.visibleDevices, '3', 'the first free device');
+      assert.equal(again.pid, onThree.pid, "device 3's idle host is reused");
+    } finally {
+      planGpus(undefined);
+      stopTensorHosts();
+    }
   });
 
   it('trains to the same checkpoint bytes as the worker thread, and keeps the worker thread free', async () => {

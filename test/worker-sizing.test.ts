@@ -7,6 +7,7 @@ import {
   stepWork,
   threadsFor,
 } from '../activities/cpu-threads';
+import { GpuSlots, hostEnv, workerGpus } from '../activities/gpu-placement';
 import { tensorConcurrency } from '../runtime/worker';
 import type { Hooks } from '../services/search/context';
 
@@ -27,6 +28,8 @@ const paperSearch = {
 describe('tensor worker sizing @purejs', () => {
   it('runs one training per GPU and, on CPU, one activity per core (each holding the cores it uses), and says why', () => {
     assert.equal(tensorConcurrency({ device: 'gpu' }, 64).count, 1);
+    assert.equal(tensorConcurrency({ device: 'gpu' }, 64, 4).count, 4);
+    assert.match(tensorConcurrency({ device: 'gpu' }, 64, 4).why, /one training per GPU \(4 GPUs\)/);
     assert.equal(tensorConcurrency({ device: 'cpu' }, 2).count, 2);
     assert.equal(tensorConcurrency({ device: 'cpu' }, 1).count, 1);
     assert.equal(tensorConcurrency({ device: 'cpu' }, 16).count, 16);
@@ -106,3 +109,42 @@ describe('tensor worker sizing @purejs', () => {
 function noWait(): Hooks {
   return { progress: () => undefined, atStepBoundary: async () => undefined };
 }
+
+describe('GPU placement @purejs', () => {
+  it('takes the devices from --gpus, else from CUDA_VISIBLE_DEVICES, and refuses malformed lists', () => {
+    assert.deepEqual(workerGpus('0,1', {}), ['0', '1']);
+    assert.deepEqual(workerGpus(' 2 , 3', { CUDA_VISIBLE_DEVICES: '0' }), ['2', '3'], 'the flag wins');
+    assert.deepEqual(workerGpus(undefined, { CUDA_VISIBLE_DEVICES: '4,5,6' }), ['4', '5', '6']);
+    assert.deepEqual(workerGpus(undefined, { CUDA_VISIBLE_DEVICES: 'GPU-8f6e-12ab' }), ['GPU-8f6e-12ab']);
+    assert.equal(workerGpus(undefined, {}), undefined, 'nothing set: hosts see what the worker sees');
+    assert.equal(workerGpus(undefined, { CUDA_VISIBLE_DEVICES: '' }), undefined);
+    assert.throws(() => workerGpus('0,x', {}), /--gpus is "0,x": expected device ids such as 0,1/);
+    assert.throws(() => workerGpus('1,1', {}), /--gpus is "1,1": a device is listed twice/);
+    assert.throws(
+      () => workerGpus(undefined, { CUDA_VISIBLE_DEVICES: '-1' }),
+      /CUDA_VISIBLE_DEVICES is "-1"/,
+    );
+  });
+
+  it("gives each host one device and memory growth, keeping the user's own growth setting", () => {
+    const env = hostEnv({ PATH: '/bin', CUDA_VISIBLE_DEVICES: '0,1' }, { gpu: '1' });
+    assert.deepEqual(env, { PATH: '/bin', CUDA_VISIBLE_DEVICES: '1', TF_FORCE_GPU_ALLOW_GROWTH: 'true' });
+    assert.equal(hostEnv({ TF_FORCE_GPU_ALLOW_GROWTH: 'false' }, {}).TF_FORCE_GPU_ALLOW_GROWTH, 'false');
+    assert.equal(hostEnv({}, { threads: 2 }).TF_NUM_INTRAOP_THREADS, '2');
+    assert.equal(hostEnv({ CUDA_VISIBLE_DEVICES: '3' }, {}).CUDA_VISIBLE_DEVICES, '3', 'no placement: as is');
+  });
+
+  it('hands out each device to one call at a time, first free first', () => {
+    const slots = new GpuSlots(['0', '1', '2']);
+    assert.equal(slots.take(), '0');
+    assert.equal(slots.take(), '1');
+    slots.give('0');
+    assert.equal(slots.take(), '0', 'the lowest free device first');
+    assert.equal(slots.take(), '2');
+    assert.equal(slots.take(), undefined, 'all held');
+    slots.give('1');
+    slots.give('1');
+    assert.equal(slots.take(), '1');
+    assert.equal(slots.take(), undefined, 'a device given back twice is still one device');
+  });
+});

@@ -3,6 +3,7 @@ import { parseBackendPreference } from '../../core/backend';
 import { CliExit } from '../exit';
 import { targetFrom, withConnectionOptions } from './connection-options';
 import { watchParent } from '../../runtime/parent-watch';
+import { workerGpus } from '../../activities/gpu-placement';
 
 /** What `--kind` means when --queue / --concurrency are not given (the pipeline's default queues). */
 const WORKER_KINDS: Record<string, { queue: string; concurrency: number | 'tensor' }> = {
@@ -32,6 +33,10 @@ export function registerWorkerCommands(program: Command): void {
         'auto',
       )
       .option(
+        '--gpus <ids>',
+        'GPU worker: devices to place trainings on, one per device, e.g. 0,1 (default: the devices CUDA_VISIBLE_DEVICES lists; each training process sees only its own)',
+      )
+      .option(
         '--metrics <host:port>',
         'serve Prometheus metrics (Temporal worker metrics; autogan_training_steps, autogan_training_steps_per_second, autogan_checkpoints) at http://<host:port>/metrics',
       ),
@@ -42,6 +47,7 @@ export function registerWorkerCommands(program: Command): void {
       concurrency?: number;
       backend: string;
       metrics?: string;
+      gpus?: string;
       address?: string;
       namespace?: string;
     }) => {
@@ -49,6 +55,13 @@ export function registerWorkerCommands(program: Command): void {
       if (!kind) throw new CliExit(2, `autogan worker: --kind is "${opts.kind}"; expected control or gpu`);
       if (opts.concurrency !== undefined && !(Number.isInteger(opts.concurrency) && opts.concurrency >= 1))
         throw new CliExit(2, `autogan worker: --concurrency must be a positive integer`);
+      if (opts.gpus !== undefined) {
+        try {
+          workerGpus(opts.gpus);
+        } catch (err) {
+          throw new CliExit(2, `autogan worker: ${(err as Error).message}`);
+        }
+      }
       const target = targetFrom(opts);
       // Loaded here, not at the top: client-only commands never load worker code or TensorFlow.
       const { connectWorker, createWorker, installRuntime } = await import('../../runtime/worker');
@@ -68,6 +81,7 @@ export function registerWorkerCommands(program: Command): void {
         taskQueue: opts.queue ?? kind.queue,
         maxConcurrentActivities: opts.concurrency ?? kind.concurrency,
         backend: parseBackendPreference(opts.backend),
+        ...(opts.gpus !== undefined ? { gpus: opts.gpus } : {}),
       });
       console.error(
         `[autogan] connected to ${target.address}; Ctrl-C or SIGTERM stops running training at its next step (a retry resumes from its last checkpoint)`,
