@@ -1,11 +1,11 @@
 // Built-in dataset steps. Light enough to show the whole path YAML → plan → workflow → activity.
-import { Context } from '@temporalio/activity';
-import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '../core/backend';
 import { openDataset } from '../core/datasets';
 import type { StepInput, StepOutput } from '../pipeline/plan';
-import { asNonRetryable, badInput } from './errors';
+import { asNonRetryable } from './errors';
+import { activityHooks } from './heartbeat';
+import { onBackend } from './on-backend';
 import { checkedWith } from './step-input';
+import { tensorCall } from './tensor-call';
 
 export async function datasetInspect(input: StepInput): Promise<StepOutput> {
   const w = checkedWith<{ shards: number; limit?: number }>('dataset.inspect', input);
@@ -30,40 +30,18 @@ export async function datasetInspect(input: StepInput): Promise<StepOutput> {
 
 export async function datasetStats(input: StepInput): Promise<StepOutput> {
   const w = checkedWith<{ shard: { start: number; end: number }; batchSize: number }>('dataset.stats', input);
-  const backend = await useBackend(input.spec.backend);
-  try {
-    const ds = openDataset(input.spec.dataset);
-    const { start, end } = w.shard;
-    if (end <= start || end > ds.count)
-      throw badInput(`shard [${start}, ${end}) is outside the dataset's ${ds.count} images`);
-    let sum = 0;
-    let sumSq = 0;
-    let min = Infinity;
-    let max = -Infinity;
-    const pixelsPerImage = ds.height * ds.width * ds.channels;
-    for (let i = start; i < end; i += w.batchSize) {
-      const n = Math.min(w.batchSize, end - i);
-      const [s, s2, lo, hi] = tf.tidy(() => {
-        const x = tf.tensor1d(ds.read(i, n));
-        return [x.sum(), x.square().sum(), x.min(), x.max()].map((t) => t.dataSync()[0]);
-      });
-      sum += s;
-      sumSq += s2;
-      min = Math.min(min, lo);
-      max = Math.max(max, hi);
-      Context.current().heartbeat({ done: i + n - start, total: end - start });
-    }
-    const count = (end - start) * pixelsPerImage;
-    const mean = sum / count;
-    return {
-      count: end - start,
-      mean,
-      std: Math.sqrt(Math.max(0, sumSq / count - mean * mean)),
-      min,
-      max,
-      backend: backend.package,
-    };
-  } catch (err) {
-    throw asNonRetryable(err);
-  }
+  const backend = input.spec.backend;
+  // In a tensor host like training: this process initializes no backend.
+  return onBackend(
+    backend,
+    async () => ({
+      ...(await tensorCall(
+        'pixelStats',
+        [input.spec.dataset, w.shard, w.batchSize],
+        activityHooks(),
+        backend,
+      )),
+    }),
+    { inTensorHost: true },
+  );
 }

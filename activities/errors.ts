@@ -31,6 +31,8 @@ export function asNonRetryable(err: unknown): unknown {
         );
   }
   if (err instanceof DatasetError) return ApplicationFailure.nonRetryable(err.message, 'DatasetError');
+  if (err instanceof Error && err.name === 'PipelineInputError' && !(err instanceof ApplicationFailure))
+    return ApplicationFailure.nonRetryable(err.message, 'PipelineInputError');
   if (err instanceof Error && err.name === 'ArchError')
     return ApplicationFailure.nonRetryable(err.message, 'ArchError');
   if (err instanceof Error && err.name === 'CheckpointError')

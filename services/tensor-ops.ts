@@ -1,9 +1,12 @@
 // The tensor work of the activities, by name, with JSON arguments and results: what a tensor host
 // process (runtime/tensor-host.ts) runs for a worker whose own thread must stay free for
 // heartbeats, cancellation and queries — and what the worker runs itself when it has no host.
+import { pixelStats } from './dataset-stats';
+import { evaluateModels, type EvaluateModelsInput } from './evaluate';
 import * as retrain from './retrain';
 import * as phases from './search';
 import type { Hooks } from './search/context';
+import type { DatasetRef } from '../pipeline/plan';
 import type { SearchParams } from '../pipeline/search-params';
 import { proxyScores, type SupernetRef } from './study/proxy';
 
@@ -31,6 +34,11 @@ export const TENSOR_OPS = {
   /** A study's proxy check: architectures scored on final supernets. */
   proxyScores: (h: Hooks, supernets: SupernetRef[], archs: number[][], draws: number) =>
     proxyScores(supernets, archs, draws, h),
+  /** The `autogan.evaluate` step: IS and FID of each retrained model. */
+  evaluateModels: (h: Hooks, o: EvaluateModelsInput) => evaluateModels(o, h),
+  /** The `dataset.stats` step: pixel statistics of a range of images. */
+  pixelStats: (h: Hooks, dataset: DatasetRef, shard: { start: number; end: number }, batchSize: number) =>
+    pixelStats(dataset, shard, batchSize, h),
   /** Where this process runs TensorFlow: its pid and device settings (diagnostics and tests). */
   placement: async (_h: Hooks) => ({
     pid: process.pid,

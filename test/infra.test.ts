@@ -457,13 +457,13 @@ describe('deployment files (infra/)', () => {
       const doc = copy(loadCompose());
       const services = obj(doc.services);
       obj(services['control-worker']).command = ['--kind', 'tpu'];
-      obj(services['cpu-worker']).command = ['--kind', 'gpu', '--gpus', 'all'];
+      obj(services['cpu-worker']).command = ['--kind', 'gpu', '--devices', 'all'];
       obj(services['gpu-worker']).depends_on = ['temporal', 'minio'];
       obj(obj(services['temporal-ui']).environment).TEMPORAL_ADDRESS = 'temporal-frontend:7233';
       delete obj(obj(services['gpu-worker']).deploy).resources;
       const problems = composeProblems(doc).join('\n');
       assert.match(problems, /control-worker\.command: --kind tpu: expected one of control, gpu/);
-      assert.match(problems, /cpu-worker\.command: unknown option\(s\) --gpus all/);
+      assert.match(problems, /cpu-worker\.command: unknown option\(s\) --devices all/);
       assert.match(problems, /gpu-worker\.depends_on: no service "minio"/);
       assert.match(problems, /temporal-ui: TEMPORAL_ADDRESS temporal-frontend:7233 is not/);
       assert.match(problems, /gpu-worker\.deploy: a GPU worker reserves no nvidia GPU/);
