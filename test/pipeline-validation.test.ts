@@ -26,7 +26,7 @@ describe('pipeline validation', () => {
     const step = plan!.steps[0];
     assert.deepEqual(step.with, { shards: 4 });
     assert.deepEqual(step.retry, {
-      maximumAttempts: 3,
+      maximumAttempts: 10,
       initialInterval: '1s',
       backoffCoefficient: 2,
       maximumInterval: '1m',
