@@ -157,6 +157,9 @@ export interface TransferStats {
   downloadBytes: number;
 }
 
+/** An object stored again is made young in the bucket when it is older than this (ms). */
+export const TOUCH_AFTER_MS = 10 * 60 * 1000;
+
 /** S3-compatible storage with a local read-through cache at `root`. */
 export class S3Store implements ArtifactStore {
   readonly stats: TransferStats = { uploads: 0, uploadBytes: 0, skipped: 0, downloads: 0, downloadBytes: 0 };
@@ -171,12 +174,14 @@ export class S3Store implements ArtifactStore {
     return `s3://${this.s3.bucket}/${this.s3.prefix}${this.s3.endpoint ? ` at ${this.s3.endpoint}` : ''}`;
   }
 
-  private client(): Promise<S3Remote> {
+  /** The bucket client (loads the AWS SDK on first use). */
+  client(): Promise<S3Remote> {
     this.remote ??= import('./s3-remote').then((m) => new m.S3Remote(this.s3));
     return this.remote;
   }
 
-  private key(...parts: string[]): string {
+  /** A key under the store's prefix. */
+  key(...parts: string[]): string {
     return [this.s3.prefix, ...parts].filter(Boolean).join('/');
   }
 
@@ -199,8 +204,12 @@ export class S3Store implements ArtifactStore {
     const remote = await this.client();
     const key = this.objectKey(ref);
     const sha256 = ref.slice(0, 64);
-    if (await remote.has(key, size, sha256)) this.stats.skipped++;
-    else {
+    const there = await remote.head(key);
+    if (there && there.size === size && (there.sha256 ?? sha256) === sha256) {
+      this.stats.skipped++;
+      // Stored again: young again, so `gc --remote` keeps it while its new reference travels.
+      if (Date.now() - there.lastModified.getTime() > TOUCH_AFTER_MS) await remote.touch(key);
+    } else {
       await remote.upload(key, file, { sha256 });
       this.stats.uploads++;
       this.stats.uploadBytes += size;

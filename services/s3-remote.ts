@@ -67,15 +67,88 @@ export class S3Remote {
     return `s3://${this.cfg.bucket}/${key} (${this.cfg.endpoint ?? `AWS S3, ${this.cfg.region}`})`;
   }
 
-  /** Whether the bucket holds `key` with this size (and, when recorded, this SHA-256). */
-  async has(key: string, size: number, sha256: string): Promise<boolean> {
+  /** Size, recorded SHA-256 and last write of `key`; null when the bucket has no such object. */
+  async head(key: string): Promise<{ size: number; sha256?: string; lastModified: Date } | null> {
     try {
       const h = await this.client.send(new s3.HeadObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
-      return h.ContentLength === size && (h.Metadata?.sha256 ?? sha256) === sha256;
+      return {
+        size: h.ContentLength ?? 0,
+        ...(h.Metadata?.sha256 ? { sha256: h.Metadata.sha256 } : {}),
+        lastModified: h.LastModified ?? new Date(0),
+      };
     } catch (err) {
       // A HEAD of a missing bucket is a 404 too: the upload that follows names that problem.
-      if (status(err) === 404) return false;
+      if (status(err) === 404) return null;
       throw this.failure(err, 'check', key);
+    }
+  }
+
+  /** Whether the bucket holds `key` with this size (and, when recorded, this SHA-256). */
+  async has(key: string, size: number, sha256: string): Promise<boolean> {
+    const h = await this.head(key);
+    return !!h && h.size === size && (h.sha256 ?? sha256) === sha256;
+  }
+
+  /**
+   * Makes `key` young again (a copy onto itself, its metadata kept): an object stored again is not
+   * uploaded twice, but `gc --remote` must see that someone just referenced it.
+   */
+  async touch(key: string): Promise<void> {
+    const h = await this.client
+      .send(new s3.HeadObjectCommand({ Bucket: this.cfg.bucket, Key: key }))
+      .catch((err: unknown) => {
+        throw this.failure(err, 'check', key);
+      });
+    try {
+      await this.client.send(
+        new s3.CopyObjectCommand({
+          Bucket: this.cfg.bucket,
+          Key: key,
+          CopySource: `${this.cfg.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
+          MetadataDirective: 'REPLACE',
+          Metadata: { ...(h.Metadata ?? {}), touched: new Date().toISOString() },
+          ...(h.ContentType ? { ContentType: h.ContentType } : {}),
+        }),
+      );
+    } catch (err) {
+      throw this.failure(err, 'touch', key);
+    }
+  }
+
+  /** Every object under `prefix`: key, size and last write. */
+  async *list(prefix: string): AsyncGenerator<{ key: string; size: number; lastModified: Date }> {
+    let token: string | undefined;
+    do {
+      let page: s3.ListObjectsV2CommandOutput;
+      try {
+        page = await this.client.send(
+          new s3.ListObjectsV2Command({ Bucket: this.cfg.bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+      } catch (err) {
+        throw this.failure(err, 'list', prefix);
+      }
+      for (const o of page.Contents ?? [])
+        if (o.Key) yield { key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) };
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /** A small object's text (run JSON); null when there is none. */
+  async text(key: string): Promise<string | null> {
+    try {
+      const r = await this.client.send(new s3.GetObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
+      return (await r.Body?.transformToString()) ?? '';
+    } catch (err) {
+      if (name(err) === 'NoSuchKey' || status(err) === 404) return null;
+      throw this.failure(err, 'download', key);
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    try {
+      await this.client.send(new s3.DeleteObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
+    } catch (err) {
+      throw this.failure(err, 'delete', key);
     }
   }
 

@@ -31,6 +31,7 @@ import {
   type ResolvedS3,
 } from '../services/artifact-store';
 import { carryHistory, readSavedSearch } from '../runtime/saved-search';
+import { collectBucket, type BucketGcReport } from '../services/bucket-gc';
 import { retrainChunk, retrainInit, type RetrainParams } from '../services/retrain';
 import { noHooks } from '../services/search';
 import { check, HEADER } from './helpers/pipeline-text';
@@ -407,6 +408,109 @@ describe('artifact store on S3 (moto server) @integration', function () {
     assert.deepEqual(await keysUnder('state/runs/nightly_2026-12-05.search-r1/'), [
       'state/runs/nightly_2026-12-05.search-r1/search-history.json',
     ]);
+  });
+
+  it('gc --remote deletes from the bucket only old objects nothing references (server, run JSON in bucket or cache)', async () => {
+    const c = { ...cfg, prefix: 'gc' };
+    const cache = tmp('gc-cache');
+    const store = new S3Store(cache, c);
+    const put = (n: number) => store.put('bin', write(Buffer.from(`object ${n} `.repeat(100))));
+    const [inRunJson, unreferenced, onServer, inCacheJson] = [
+      await put(1),
+      await put(2),
+      await put(3),
+      await put(4),
+    ];
+    // A run folder's JSON in the bucket names one; the local cache's run folder another.
+    const runJson = path.join(store.runDir('run-1'), 'result.json');
+    fs.writeFileSync(runJson, JSON.stringify({ checkpoint: inRunJson }));
+    await store.publish('run-1', runJson);
+    fs.rmSync(runJson);
+    fs.writeFileSync(path.join(store.runDir('run-2'), 'evaluation.json'), JSON.stringify({ c: inCacheJson }));
+    const temporal = {
+      address: 'x',
+      namespace: 'default',
+      refs: new Set([onServer]),
+      open: [],
+      completed: 0,
+    };
+    const objectKeys = async () => (await keysUnder('gc/objects/')).map((k) => k.split('/').pop()).sort();
+
+    const young = await collectBucket(store, { minAgeMs: 3_600_000, temporal });
+    assert.deepEqual([young.live.count, young.young.count, young.deleted.length], [3, 1, 0]);
+    const dry = await collectBucket(store, { minAgeMs: 0, temporal, dryRun: true });
+    assert.deepEqual(
+      dry.deleted.map((d) => d.name),
+      [unreferenced],
+    );
+    assert.equal((await objectKeys()).length, 4, 'a dry run deletes nothing');
+    const report = await collectBucket(store, { minAgeMs: 0, temporal });
+    assert.deepEqual(
+      report.deleted.map((d) => d.name),
+      [unreferenced],
+    );
+    assert.equal(report.runFiles, 1);
+    assert.deepEqual(await objectKeys(), [inRunJson, onServer, inCacheJson].sort());
+
+    // The CLI, offline (no server): the server's reference no longer protects its object.
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(__dirname, '..', '..', 'bin', 'autogan.js'),
+        'gc',
+        '--remote',
+        '--offline',
+        '--min-age',
+        '0',
+        '--json',
+        '--artifacts',
+        cache,
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          AUTOGAN_S3_BUCKET: bucket,
+          AUTOGAN_S3_PREFIX: 'gc',
+          AUTOGAN_S3_ENDPOINT: server!.endpoint,
+        },
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(
+      (JSON.parse(r.stdout) as { bucket: BucketGcReport }).bucket.deleted.map((d) => d.name),
+      [onServer],
+    );
+    assert.deepEqual(await objectKeys(), [inRunJson, inCacheJson].sort());
+    const noBucket = spawnSync(
+      process.execPath,
+      [
+        path.join(__dirname, '..', '..', 'bin', 'autogan.js'),
+        'gc',
+        '--remote',
+        '--offline',
+        '--artifacts',
+        cache,
+      ],
+      { encoding: 'utf8', env: { ...process.env, AUTOGAN_S3_BUCKET: '' } },
+    );
+    assert.equal(noBucket.status, 2);
+    assert.match(noBucket.stderr, /gc --remote: no bucket: set AUTOGAN_S3_BUCKET/);
+  });
+
+  it('storing an object the bucket has makes it young again (touch keeps its metadata)', async () => {
+    const c = { ...cfg, prefix: 'touch' };
+    const store = new S3Store(tmp('touch'), c);
+    const ref = await store.put('bin', write(randomBytes(1000)));
+    const remote = await store.client();
+    const key = store.objectKey(ref);
+    const before = (await remote.head(key))!;
+    await new Promise((r) => setTimeout(r, 1100));
+    await remote.touch(key);
+    const after = (await remote.head(key))!;
+    assert.ok(after.lastModified > before.lastModified, 'a newer last write');
+    assert.equal(after.sha256, ref.slice(0, 64));
+    assert.equal(after.size, 1000);
   });
 
   it('retraining: a chunk on another worker starts from S3, and a retry on a third resumes from its heartbeat', async function () {

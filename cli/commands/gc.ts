@@ -1,11 +1,13 @@
-// `autogan gc`: deletes what no run needs from the local artifact store (services/artifact-gc.ts).
+// `autogan gc`: deletes what no run needs from the local artifact store (services/artifact-gc.ts)
+// and, with --remote, from its S3 bucket (services/bucket-gc.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { connectClient } from '../../runtime/connection';
 import { temporalLiveRefs } from '../../runtime/live-refs';
 import { collectGarbage, formatGcReport, parseDuration, type TemporalRefs } from '../../services/artifact-gc';
-import { S3_ENV } from '../../services/artifact-store';
+import { resolveS3, S3_ENV, S3Store } from '../../services/artifact-store';
+import { collectBucket, formatBucketGcReport } from '../../services/bucket-gc';
 import { CliExit } from '../exit';
 import { targetFrom, withConnectionOptions } from './connection-options';
 
@@ -15,6 +17,7 @@ interface GcCliOptions {
   minAge: string;
   keepRuns: string;
   offline?: boolean;
+  remote?: boolean;
   json?: boolean;
   address?: string;
   namespace?: string;
@@ -44,11 +47,27 @@ export function registerGcCommand(program: Command): void {
         '--offline',
         'collect without a Temporal server: only run folders and --min-age protect objects (safe when no run is active, or with a --min-age longer than any training activity)',
       )
+      .option(
+        '--remote',
+        `also collect the S3 bucket (${S3_ENV.bucket}, ${S3_ENV.prefix}, ${S3_ENV.endpoint} as on the workers) by the same rules`,
+      )
       .option('--json', 'print the report as JSON'),
   ).action(async (opts: GcCliOptions) => {
     const root = path.resolve(opts.artifacts);
-    if (!fs.existsSync(path.join(root, 'objects')) && !fs.existsSync(path.join(root, 'tmp')))
+    const isStore = fs.existsSync(path.join(root, 'objects')) || fs.existsSync(path.join(root, 'tmp'));
+    if (!isStore && !opts.remote)
       throw new CliExit(2, `autogan gc: ${root} is not an artifact store (no objects/ or tmp/ in it)`);
+    let s3: ReturnType<typeof resolveS3>;
+    try {
+      s3 = opts.remote ? resolveS3(undefined) : undefined;
+    } catch (err) {
+      throw new CliExit(2, `autogan gc --remote: ${(err as Error).message}`);
+    }
+    if (opts.remote && !s3)
+      throw new CliExit(
+        2,
+        `autogan gc --remote: no bucket: set ${S3_ENV.bucket} (and ${S3_ENV.prefix}, ${S3_ENV.endpoint}) as on the workers`,
+      );
     let minAgeMs: number;
     try {
       minAgeMs = parseDuration(opts.minAge);
@@ -87,18 +106,33 @@ export function registerGcCommand(program: Command): void {
         console.error(`autogan gc: ${why}; this dry run shows what --offline would delete`);
       }
     }
-    if (process.env[S3_ENV.bucket])
+    if (process.env[S3_ENV.bucket] && !opts.remote)
       console.error(
-        `autogan gc: ${S3_ENV.bucket} is set: ${root} is the cache of an S3 bucket; gc trims the cache, the bucket is not collected`,
+        `autogan gc: ${S3_ENV.bucket} is set: ${root} is the cache of an S3 bucket; gc trims the cache (--remote collects the bucket too)`,
       );
-    const report = collectGarbage({
-      root,
-      dryRun: opts.dryRun ?? false,
-      minAgeMs,
-      now: started,
-      ...(temporal ? { temporal } : {}),
-      ...(keepRuns !== undefined ? { keepRuns } : {}),
-    });
-    console.log(opts.json ? JSON.stringify(report, null, 2) : formatGcReport(report));
+    const report = isStore
+      ? collectGarbage({
+          root,
+          dryRun: opts.dryRun ?? false,
+          minAgeMs,
+          now: started,
+          ...(temporal ? { temporal } : {}),
+          ...(keepRuns !== undefined ? { keepRuns } : {}),
+        })
+      : undefined;
+    // The bucket keeps every run folder's objects (--keep-runs trims the cache only).
+    const bucket = s3
+      ? await collectBucket(new S3Store(root, s3), {
+          dryRun: opts.dryRun ?? false,
+          minAgeMs,
+          now: started,
+          ...(temporal ? { temporal } : {}),
+        })
+      : undefined;
+    if (opts.json) console.log(JSON.stringify({ ...(report ?? {}), ...(bucket ? { bucket } : {}) }, null, 2));
+    else
+      console.log(
+        [report && formatGcReport(report), bucket && formatBucketGcReport(bucket)].filter(Boolean).join('\n'),
+      );
   });
 }
