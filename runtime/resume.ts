@@ -35,9 +35,10 @@ export async function resumeRun(client: Client, id: string, requestedId?: string
   );
 }
 
-/** The events of the run's newest execution. */
-async function historyOf(client: Client, id: string): Promise<HistoryEvent[]> {
-  return (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+/** The events of the run's newest execution, and the first argument it was started with. */
+async function historyOf(client: Client, id: string): Promise<{ events: HistoryEvent[]; input: unknown }> {
+  const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  return { events, input: decode(events[0]?.workflowExecutionStartedEventAttributes?.input)[0] };
 }
 
 function decode(payloads: temporal.api.common.v1.IPayloads | null | undefined): unknown[] {
@@ -61,8 +62,7 @@ async function resumeSearch(
   log: Log,
 ): Promise<string> {
   const id = desc.workflowId;
-  const events = await historyOf(client, id);
-  const [input] = decode(events[0]?.workflowExecutionStartedEventAttributes?.input);
+  const { input } = await historyOf(client, id);
   const memo = (desc.memo ?? {}) as Record<string, unknown>;
   const store = storeOfInput(input, memo);
   if (!store)
@@ -151,8 +151,8 @@ async function resumePipeline(
   log: Log,
 ): Promise<string> {
   const id = desc.workflowId;
-  const events = await historyOf(client, id);
-  const [plan] = decode(events[0]?.workflowExecutionStartedEventAttributes?.input) as [Plan | undefined];
+  const { events, input } = await historyOf(client, id);
+  const plan = input as Plan | undefined;
   if (!plan?.steps) throw new ResumeError(`${id}: its input is not a pipeline plan`);
   const { outputs, items } = finishedSteps(plan, id, events);
   const newId = await freeId(client, id, requestedId);

@@ -228,17 +228,33 @@ export class S3Store implements ArtifactStore {
     }
     const remote = await this.client();
     const key = this.objectKey(ref);
-    const tmp = tempPath(this.root, ref.split('.').pop()!);
-    try {
-      const got = await remote.download(key, tmp);
-      if (!got)
+    const got = await this.download(key, tempPath(this.root, ref.split('.').pop()!), file, (g) => {
+      if (!g)
         throw new CheckpointError(
           `artifact ${ref} is missing from the bucket: no object ${remote.describe(key)} (nor in the cache ${this.root})`,
         );
-      if (got.sha256 !== ref.slice(0, 64))
+      if (g.sha256 !== ref.slice(0, 64))
         throw new CheckpointError(
-          `artifact ${ref} is corrupt in the bucket: ${remote.describe(key)} has sha256 ${got.sha256} (${got.bytes} bytes)`,
+          `artifact ${ref} is corrupt in the bucket: ${remote.describe(key)} has sha256 ${g.sha256} (${g.bytes} bytes)`,
         );
+    });
+    return got!;
+  }
+
+  /**
+   * Streams `key` into `tmp`, lets `check` refuse what came (or its absence: null), then renames it
+   * to `file`. Returns `file`, or undefined when the bucket has no such object.
+   */
+  private async download(
+    key: string,
+    tmp: string,
+    file: string,
+    check: (got: { sha256: string; bytes: number } | null) => void = () => undefined,
+  ): Promise<string | undefined> {
+    try {
+      const got = await (await this.client()).download(key, tmp);
+      check(got);
+      if (!got) return undefined;
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.renameSync(tmp, file);
       this.stats.downloads++;
@@ -264,16 +280,9 @@ export class S3Store implements ArtifactStore {
   async pullRunFile(runId: string, name: string): Promise<string | undefined> {
     const file = path.join(this.runDir(runId), name);
     const tmp = `${file}.pull-${process.pid}-${Date.now()}`;
-    try {
-      const got = await (await this.client()).download(this.runKey(runId, name), tmp);
-      if (!got) return fs.existsSync(file) ? file : undefined; // not uploaded (yet): the local copy, if any
-      fs.renameSync(tmp, file);
-      this.stats.downloads++;
-      this.stats.downloadBytes += got.bytes;
-      return file;
-    } finally {
-      fs.rmSync(tmp, { force: true });
-    }
+    const got = await this.download(this.runKey(runId, name), tmp, file);
+    // Not uploaded (yet): the local copy, if any.
+    return got ?? (fs.existsSync(file) ? file : undefined);
   }
 }
 

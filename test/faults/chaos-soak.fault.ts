@@ -173,7 +173,11 @@ class Sitting {
     }
   }
 
-  respawn(kind: 'gpu' | 'control'): void {
+  /** Sends `signal` to a worker, waits for it to exit and starts a new one on its queue. */
+  async replace(kind: 'gpu' | 'control', signal: NodeJS.Signals): Promise<void> {
+    const w = kind === 'gpu' ? this.gpuWorker : this.controlWorker;
+    w.kill(signal);
+    await exited(w);
     if (kind === 'gpu') this.gpuWorker = this.track(workerProcess(this.address, this.gpu, 'gpu'));
     else this.controlWorker = this.track(workerProcess(this.address, this.control, 'control'));
   }
@@ -231,9 +235,7 @@ const FAULTS: Fault[] = [
     name: 'SIGKILL gpu worker',
     weight: 3,
     async send(s) {
-      s.gpuWorker.kill('SIGKILL');
-      await exited(s.gpuWorker);
-      s.respawn('gpu');
+      await s.replace('gpu', 'SIGKILL');
       return '';
     },
   },
@@ -241,9 +243,7 @@ const FAULTS: Fault[] = [
     name: 'SIGTERM gpu worker',
     weight: 2,
     async send(s) {
-      s.gpuWorker.kill('SIGTERM');
-      await exited(s.gpuWorker);
-      s.respawn('gpu');
+      await s.replace('gpu', 'SIGTERM');
       return '';
     },
   },
@@ -287,9 +287,7 @@ const FAULTS: Fault[] = [
     name: 'SIGKILL control worker',
     weight: 1,
     async send(s) {
-      s.controlWorker.kill('SIGKILL');
-      await exited(s.controlWorker);
-      s.respawn('control');
+      await s.replace('control', 'SIGKILL');
       return '';
     },
   },
@@ -310,9 +308,7 @@ const FAULTS: Fault[] = [
       const bytes = fs.readFileSync(file);
       bytes[bytes.length >> 1] ^= 0xff;
       fs.writeFileSync(file, bytes);
-      s.gpuWorker.kill('SIGKILL');
-      await exited(s.gpuWorker);
-      s.respawn('gpu');
+      await s.replace('gpu', 'SIGKILL');
       return `${hb!.ref!.slice(0, 12)}… (step ${hb!.step})`;
     },
   },
