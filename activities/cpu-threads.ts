@@ -8,6 +8,7 @@
 // cores, and a call waits (heartbeating) until the cores it needs are free, first come first served.
 import type { Hooks } from '../services/search/context';
 import { parseArch } from '../core/arch/encoding';
+import { ASYNC_EXECUTOR_ENV } from '../core/backend';
 
 /** The thread count TensorFlow reads at start; set by us on each tensor host, or by the user for all. */
 export const INTRA_OP_ENV = 'TF_NUM_INTRAOP_THREADS';
@@ -55,6 +56,21 @@ export function threadsFor(params: unknown, cores: number): number {
   const work = stepWork(params);
   if (work !== undefined && work < SMALL_WORK) return 1;
   return Math.max(1, Math.min(cores, CORES_PER_CPU_TRAINING));
+}
+
+/**
+ * Whether small trainings run on TensorFlow's async executor (AUTOGAN_TFE_ASYNC=1 on the worker):
+ * JavaScript builds the next ops while TensorFlow's thread runs the kernels, so such a training
+ * keeps two cores busy and holds two (docs/performance.md, "The async executor"). Large trainings
+ * keep the synchronous executor: their kernels already fill the cores they hold.
+ */
+export function asyncSmallTrainings(): boolean {
+  return process.env[ASYNC_EXECUTOR_ENV] === '1';
+}
+
+/** The cores a call with `threads` TensorFlow threads holds, of `total`. */
+export function coresHeld(threads: number, asyncExecutor: boolean, total: number): number {
+  return Math.min(total, asyncExecutor ? threads + 1 : threads);
 }
 
 /** A first-come-first-served count of free cores. */

@@ -3,6 +3,7 @@
 // memory as it needs it (TF_FORCE_GPU_ALLOW_GROWTH) instead of taking nearly the whole device at
 // start, which made the second process on a GPU (an idle host beside a busy one, the worker itself)
 // fail to allocate. Decisions only: testable without a GPU.
+import { ASYNC_EXECUTOR_ENV } from '../core/backend';
 import { INTRA_OP_ENV } from './cpu-threads';
 
 export const ALLOW_GROWTH_ENV = 'TF_FORCE_GPU_ALLOW_GROWTH';
@@ -28,10 +29,17 @@ export function workerGpus(
   return ids;
 }
 
-/** A host's environment: its TensorFlow threads, its device, and memory growth unless the user chose. */
-export function hostEnv(base: NodeJS.ProcessEnv, o: { threads?: number; gpu?: string }): NodeJS.ProcessEnv {
+/**
+ * A host's environment: its TensorFlow threads, its executor (sync or async, when the worker
+ * decided), its device, and memory growth unless the user chose.
+ */
+export function hostEnv(
+  base: NodeJS.ProcessEnv,
+  o: { threads?: number; gpu?: string; asyncExecutor?: boolean },
+): NodeJS.ProcessEnv {
   const env = { ...base };
   if (o.threads) env[INTRA_OP_ENV] = String(o.threads);
+  if (o.asyncExecutor !== undefined) env[ASYNC_EXECUTOR_ENV] = o.asyncExecutor ? '1' : '0';
   if (o.gpu !== undefined) env[VISIBLE_DEVICES_ENV] = o.gpu;
   env[ALLOW_GROWTH_ENV] ??= 'true';
   return env;

@@ -13,7 +13,14 @@ import { NumericalFault } from '../services/numerical-fault';
 import type { Hooks } from '../services/search/context';
 import { runTensorOp, type OpArgs, type OpResult, type TensorOp } from '../services/tensor-ops';
 import type { HostMessage, HostRequest, SerializedError } from './tensor-host-protocol';
-import { CoreSlots, holdCores, INTRA_OP_ENV, threadsFor } from './cpu-threads';
+import {
+  asyncSmallTrainings,
+  CoreSlots,
+  coresHeld,
+  holdCores,
+  INTRA_OP_ENV,
+  threadsFor,
+} from './cpu-threads';
 import { GpuSlots, hostEnv } from './gpu-placement';
 
 export const TENSOR_HOST_ENV = 'AUTOGAN_TENSOR_HOST';
@@ -75,16 +82,18 @@ class TensorHost {
   /**
    * @param threads TensorFlow's intra-op threads in this host (undefined: TensorFlow's default or the user's setting).
    * @param gpu The one device this host sees (undefined: what the worker sees).
+   * @param asyncExecutor TensorFlow's async executor in this host (undefined: the worker's environment).
    */
   constructor(
     readonly threads?: number,
     readonly gpu?: string,
+    readonly asyncExecutor?: boolean,
   ) {
     const entry = path.join(__dirname, 'tensor-host.js');
     this.child = fork(entry, [], {
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       execArgv: [],
-      env: hostEnv(process.env, { threads, gpu }),
+      env: hostEnv(process.env, { threads, gpu, asyncExecutor }),
     });
     forwardStderr(this.child);
     this.keepWorkerAlive(false);
@@ -207,7 +216,7 @@ export function planCpuThreads(cores: number | undefined): string | undefined {
   const fixed = userThreads();
   return fixed
     ? `${fixed} TensorFlow thread${fixed === 1 ? '' : 's'} per training (${INTRA_OP_ENV})`
-    : 'TensorFlow threads per training by network size (1 for small ones)';
+    : `TensorFlow threads per training by network size (1 for small ones${asyncSmallTrainings() ? ', on the async executor: 2 cores each' : ''})`;
 }
 
 function userThreads(): number | undefined {
@@ -219,17 +228,18 @@ function userThreads(): number | undefined {
  * A kept host with this thread count on this device; idle hosts with another count are ended (they
  * would sit on memory), and so are idle hosts on this device (one context per GPU).
  */
-function takeHost(threads: number | undefined, gpu: string | undefined): TensorHost {
+function takeHost(threads: number | undefined, gpu: string | undefined, asyncExecutor?: boolean): TensorHost {
   let found: TensorHost | undefined;
   for (let i = idle.length - 1; i >= 0; i--) {
     const h = idle[i]!;
     if (h.dead) idle.splice(i, 1);
-    else if (!found && h.threads === threads && h.gpu === gpu) found = idle.splice(i, 1)[0];
+    else if (!found && h.threads === threads && h.gpu === gpu && h.asyncExecutor === asyncExecutor)
+      found = idle.splice(i, 1)[0];
   }
   if (found) return found;
   for (let i = idle.length - 1; i >= 0; i--)
     if (gpu === undefined || idle[i]!.gpu === gpu) idle.splice(i, 1)[0]!.end();
-  return new TensorHost(threads, gpu);
+  return new TensorHost(threads, gpu, asyncExecutor);
 }
 
 /**
@@ -251,13 +261,18 @@ export async function tensorCall<K extends TensorOp>(
   if (tensorHostMode() === 'inline') return runTensorOp(op, hooks, args);
   const fixed = userThreads();
   const threads = slots ? (fixed ?? threadsFor((args as unknown[])[0], slots.total)) : undefined;
-  const release = slots && threads ? await holdCores(slots, threads, hooks) : undefined;
+  // Small (one-thread) trainings on the async executor when the worker asks for it (cpu-threads.ts).
+  const asyncExecutor = slots && threads ? threads === 1 && asyncSmallTrainings() : undefined;
+  const release =
+    slots && threads
+      ? await holdCores(slots, coresHeld(threads, asyncExecutor === true, slots.total), hooks)
+      : undefined;
   const gpu = await holdGpu(hooks).catch((err: unknown) => {
     release?.();
     throw err;
   });
   try {
-    const host = takeHost(fixed ? undefined : threads, gpu);
+    const host = takeHost(fixed ? undefined : threads, gpu, asyncExecutor);
     host.keepWorkerAlive(true);
     try {
       await host.ready;

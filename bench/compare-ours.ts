@@ -5,7 +5,7 @@
 import * as readline from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { archCost } from '../core/arch/cost';
-import { selectBackend } from '../core/backend';
+import { finishQueuedOps, selectBackend } from '../core/backend';
 import { setLeanGrads } from '../core/nn/lean-grads';
 import { imageSizeAt, type GanConfig } from '../core/gan/config';
 import { discriminatorMacs } from '../core/gan/discriminator';
@@ -62,10 +62,14 @@ async function main() {
     const ds: number[] = [];
     const gs: number[] = [];
     for (let i = 0; i < n; i++) {
+      // With the async executor a step's kernels may still run after it returns: wait for them, so
+      // each step is charged its own kernels (and none of the overlap with the next step's dispatch).
       const t0 = performance.now();
       t.dStep(real, c.arch);
+      finishQueuedOps();
       const t1 = performance.now();
       t.gStep(c.arch);
+      finishQueuedOps();
       const t2 = performance.now();
       if (!record) continue;
       ds.push((t1 - t0) / 1000);
@@ -98,6 +102,7 @@ async function main() {
   console.log(
     JSON.stringify({
       backend: `${backend.package} (${backend.device})`,
+      executor: backend.executor,
       leanGrads: lean,
       dStepSeconds: d,
       gStepSeconds: g,

@@ -16,7 +16,8 @@ import * as readline from 'node:readline';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectRoot } from '../core/paths';
-import { INTRA_OP_ENV, threadsFor } from '../activities/cpu-threads';
+import { asyncSmallTrainings, INTRA_OP_ENV, threadsFor } from '../activities/cpu-threads';
+import { ASYNC_EXECUTOR_ENV } from '../core/backend';
 import { COMPARE_CASES, median, type CompareCase } from './compare-cases';
 
 interface Args {
@@ -264,10 +265,16 @@ async function main() {
     // On a GPU the native GPU package is required, never a silent fallback to the CPU one.
     // On CPU, the TensorFlow threads a worker's tensor host would get for this case (one for the
     // demo's small networks, activities/cpu-threads.ts) unless TF_NUM_INTRAOP_THREADS is set.
+    // AUTOGAN_TFE_ASYNC=1 applies as a worker applies it: to one-thread (small) trainings only.
+    const cpuThreads = process.env[INTRA_OP_ENV] ?? String(caseThreads(c, threads));
     const oursEnv: NodeJS.ProcessEnv =
       args.device === 'gpu'
         ? { ...process.env, AUTOGAN_BACKEND: 'tensorflow-gpu' }
-        : { ...process.env, [INTRA_OP_ENV]: process.env[INTRA_OP_ENV] ?? String(caseThreads(c, threads)) };
+        : {
+            ...process.env,
+            [INTRA_OP_ENV]: cpuThreads,
+            [ASYNC_EXECUTOR_ENV]: asyncSmallTrainings() && cpuThreads === '1' ? '1' : '0',
+          };
     // Rounds alternate the two sides, so a slow phase of a shared machine hits both: each round's
     // ratio compares runs made minutes apart at most, and the median round is reported.
     const oursArgs = [
@@ -387,6 +394,8 @@ export function environmentRecord(): Record<string, string | null> {
     'NVIDIA_TF32_OVERRIDE',
     'CUDA_VISIBLE_DEVICES',
     'AUTOGAN_LEAN_GRADS',
+    'AUTOGAN_TFE_ASYNC',
+    'AUTOGAN_FUSED_CONV',
   ];
   return Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]));
 }

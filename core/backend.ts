@@ -1,9 +1,11 @@
 // Chooses the tensor engine once per process: tfjs-node-gpu, then tfjs-node, then pure JS.
 // The choice is returned so every result can record which backend produced it.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { installNativeOps } from './nn/native-ops';
-import { setSpectralNormOnHost } from './nn/spectral-norm';
+import { setFusedConvEnabled } from './nn/fused-conv';
+import { setHostReadsInGradients, setSpectralNormOnHost } from './nn/spectral-norm';
 
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'cpu';
 
@@ -18,6 +20,44 @@ export interface BackendInfo {
   device: 'gpu' | 'cpu';
   /** Why the faster candidates were not used (empty when the first choice loaded). */
   skipped: string[];
+  /**
+   * How TensorFlow runs ops: 'sync' (each op finishes before the call returns) or 'async' (ops
+   * queue on TensorFlow's executor thread while JavaScript goes on; AUTOGAN_TFE_ASYNC=1 with the
+   * binding `setup:native` builds). Pure JS is always 'sync'.
+   */
+  executor: 'sync' | 'async';
+}
+
+/** The environment variable the patched binding reads when it creates TensorFlow's context. */
+export const ASYNC_EXECUTOR_ENV = 'AUTOGAN_TFE_ASYNC';
+
+/** The patch `setup:native` built the package's binding with (its stamp file), if any. */
+export function bindingPatch(pkg: string): string | undefined {
+  try {
+    const dir = path.dirname(require.resolve(`${pkg}/package.json`));
+    return fs.readFileSync(path.join(dir, '.autogan-binding'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until TensorFlow has run every op queued so far (the async executor runs them in order, so
+ * reading one new op's result waits for all before it). For timing a step; a no-op when synchronous.
+ */
+export function finishQueuedOps(): void {
+  if (selected?.executor !== 'async') return;
+  tf.tidy(() => tf.neg(tf.scalar(0)).dataSync());
+}
+
+/** Whether the native package in `pkg` runs ops asynchronously in this process. */
+function executorOf(pkg: string, log: (line: string) => void): 'sync' | 'async' {
+  if (process.env[ASYNC_EXECUTOR_ENV] !== '1') return 'sync';
+  if (bindingPatch(pkg)) return 'async';
+  log(
+    `[autogan] ${ASYNC_EXECUTOR_ENV}=1 needs the binding \`npm run setup:native\` builds; ${pkg} runs ops synchronously`,
+  );
+  return 'sync';
 }
 
 export const BACKEND_ENV = 'AUTOGAN_BACKEND';
@@ -106,13 +146,20 @@ export async function selectBackend(
   await tf.ready();
   // Spectral norm's power iteration runs on the host for CPU backends, as tensor ops on a GPU.
   setSpectralNormOnHost(device !== 'gpu');
-  selected = { backend, package: pkg, tfjsVersion: tf.version_core, device, skipped };
+  // oneDNN's fused convolution is a CPU kernel (eager would place it on the CPU behind a GPU's back).
+  setFusedConvEnabled(device !== 'gpu');
+  const executor = backend === 'tensorflow' ? executorOf(pkg, log) : 'sync';
+  // With async ops a read-back mid-backward waits for every queued kernel: gradients stay on device.
+  setHostReadsInGradients(executor === 'sync');
+  selected = { backend, package: pkg, tfjsVersion: tf.version_core, device, skipped, executor };
   selectedFor = pref;
   const note =
     backend === 'cpu' && pref === 'auto'
       ? ' (slow: run `npm run setup:native` to install the native TensorFlow backend)'
       : '';
-  log(`[autogan] tensor backend: ${pkg} (${backend}, ${device})${note}`);
+  log(
+    `[autogan] tensor backend: ${pkg} (${backend}, ${device}${executor === 'async' ? ', async executor' : ''})${note}`,
+  );
   return selected;
 }
 

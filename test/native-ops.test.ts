@@ -8,7 +8,15 @@ import { Adam } from '../core/nn/adam';
 import { batchNorm, conv2d, instanceNorm, trainingContext, upsampleBilinear } from '../core/nn/layers';
 import { matMul2d, nativeOpsActive, setNativeOpsEnabled } from '../core/nn/native-ops';
 import { ParamStore } from '../core/nn/params';
-import { normalizedWeight, powerIterate, setSpectralNormOnHost } from '../core/nn/spectral-norm';
+import { fusedConvActive, setFusedConvEnabled } from '../core/nn/fused-conv';
+import {
+  normalizedWeight,
+  powerIterate,
+  scaleRowsBySigma,
+  setHostReadsInGradients,
+  setSpectralNormOnHost,
+  sigmaState,
+} from '../core/nn/spectral-norm';
 import { Rng } from '../core/rng';
 import { GanTrainer } from '../core/gan/trainer';
 import { TINY_GAN, TINY_TRAIN } from './helpers/tiny-gan';
@@ -226,6 +234,94 @@ describe('native kernels and host-side arithmetic', function () {
     } finally {
       setSpectralNormOnHost(true);
       g.dispose();
+    }
+  });
+
+  it('conv + bias as one oneDNN kernel: bit-identical values, same gradients, one kernel instead of two', async () => {
+    assert.ok(
+      fusedConvActive(),
+      'the fused convolution is off: run `npm run setup:native` (it patches the binding)',
+    );
+    const rng = new Rng(11);
+    const p = new ParamStore(
+      [
+        { name: 'c.w', shape: [3, 3, 6, 5], init: { kind: 'normal', mean: 0, std: 0.3 }, trainable: true },
+        { name: 'c.b', shape: [5], init: { kind: 'normal', mean: 0, std: 0.3 }, trainable: true },
+        { name: 'k.w', shape: [1, 1, 6, 5], init: { kind: 'normal', mean: 0, std: 0.3 }, trainable: true },
+        { name: 'k.b', shape: [5], init: { kind: 'normal', mean: 0, std: 0.3 }, trainable: true },
+      ],
+      new Rng(12),
+    );
+    const x = normal4d(rng, [3, 7, 7, 6]);
+    const g = normal4d(rng, [3, 7, 7, 5]);
+    const run = (fused: boolean) => {
+      setFusedConvEnabled(fused);
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(tf.add(conv2d(p, 'c', x), conv2d(p, 'k', x)), g)) as tf.Scalar,
+        p.trainable(),
+      );
+      return [conv2d(p, 'c', x), value, ...p.trainableNames().map((n) => grads[p.get(n).name])];
+    };
+    const kernels = async (fused: boolean) => {
+      setFusedConvEnabled(fused);
+      const info = await tf.profile(() => conv2d(p, 'c', x));
+      tf.dispose(info.result);
+      return info.kernels.map((k) => k.name);
+    };
+    try {
+      const fused = tf.tidy(() => run(true));
+      const plain = tf.tidy(() => run(false));
+      assert.equal(maxRel(fused[0], plain[0]), 0, 'forward values differ');
+      fused.forEach((t, i) => assert.ok(maxRel(t, plain[i]) < 1e-6, `output ${i}: ${maxRel(t, plain[i])}`));
+      tf.dispose([...fused, ...plain]);
+      assert.deepEqual(await kernels(true), ['AutoganNativeConvBias']);
+      assert.deepEqual(await kernels(false), ['Conv2D', 'AutoganNativeBiasAdd']);
+    } finally {
+      setFusedConvEnabled(true);
+      tf.dispose([x, g]);
+      p.dispose();
+    }
+  });
+
+  it("the σ term of stacked rows' gradient as tensor ops (async executor) matches the host arithmetic", () => {
+    const p = new ParamStore(
+      [
+        { name: 'l.w', shape: [3, 3, 4, 6], init: { kind: 'normal', mean: 0, std: 0.3 }, trainable: true },
+        { name: 'l.sn_u', shape: [6], init: { kind: 'normal', mean: 0, std: 1 }, trainable: false },
+        { name: 'l.sn_v', shape: [36], init: { kind: 'normal', mean: 0, std: 1 }, trainable: false },
+      ],
+      new Rng(5),
+    );
+    const rng = new Rng(6);
+    const x = normal4d(rng, [5, 6, 6, 4]);
+    const dz = normal4d(rng, [5, 6, 6, 6]);
+    powerIterate(p, 'l', 1);
+    const first = sigmaState(p, 'l');
+    powerIterate(p, 'l', 1); // the second group sees σ after one more iteration, as torch's fake pass
+    const second = sigmaState(p, 'l');
+    assert.notEqual(first.sigma, second.sigma);
+    const run = (reads: boolean) => {
+      setHostReadsInGradients(reads);
+      const w = p.get('l.w');
+      const { grads } = tf.variableGrads(() => {
+        const y = tf.conv2d(x, w as tf.Tensor4D, 1, 'same');
+        const z = scaleRowsBySigma(y, w, [
+          { rows: 2, state: first },
+          { rows: 3, state: second },
+        ]);
+        return tf.sum(tf.mul(z, dz)) as tf.Scalar;
+      }, p.trainable());
+      return grads[w.name];
+    };
+    try {
+      const host = tf.tidy(() => run(true));
+      const device = tf.tidy(() => run(false));
+      assert.ok(maxRel(device, host) < 1e-6, `dW: ${maxRel(device, host)}`);
+      tf.dispose([host, device]);
+    } finally {
+      setHostReadsInGradients(true);
+      tf.dispose([x, dz]);
+      p.dispose();
     }
   });
 

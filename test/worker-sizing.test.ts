@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import {
+  asyncSmallTrainings,
   CORES_PER_CPU_TRAINING,
+  coresHeld,
   CoreSlots,
   holdCores,
   SMALL_WORK,
@@ -8,6 +10,7 @@ import {
   threadsFor,
 } from '../activities/cpu-threads';
 import { GpuSlots, hostEnv, workerGpus } from '../activities/gpu-placement';
+import { planCpuThreads } from '../activities/tensor-call';
 import { tensorConcurrency } from '../runtime/worker';
 import type { Hooks } from '../services/search/context';
 
@@ -55,6 +58,26 @@ describe('tensor worker sizing @purejs', () => {
     assert.equal(stepWork({ gan: {} }), undefined);
     assert.equal(threadsFor(undefined, 4), 4);
     assert.equal(threadsFor({ ...demoRetrain, arch: [9, 9] }, 4), 4);
+  });
+
+  it('lets a small training on the async executor hold two cores (JavaScript and TensorFlow threads)', () => {
+    assert.equal(coresHeld(1, false, 2), 1);
+    assert.equal(coresHeld(1, true, 2), 2);
+    assert.equal(coresHeld(1, true, 1), 1, 'never more than the worker has');
+    assert.equal(coresHeld(2, false, 8), 2);
+    const before = process.env.AUTOGAN_TFE_ASYNC;
+    try {
+      process.env.AUTOGAN_TFE_ASYNC = '1';
+      assert.equal(asyncSmallTrainings(), true);
+      assert.match(planCpuThreads(2), /async executor: 2 cores each/);
+      delete process.env.AUTOGAN_TFE_ASYNC;
+      assert.equal(asyncSmallTrainings(), false);
+      assert.doesNotMatch(planCpuThreads(2), /async/);
+    } finally {
+      if (before === undefined) delete process.env.AUTOGAN_TFE_ASYNC;
+      else process.env.AUTOGAN_TFE_ASYNC = before;
+      planCpuThreads(undefined);
+    }
   });
 
   it('hands out cores first come first served: a large call waiting at the head is not overtaken', async () => {
@@ -131,6 +154,13 @@ describe('GPU placement @purejs', () => {
     assert.deepEqual(env, { PATH: '/bin', CUDA_VISIBLE_DEVICES: '1', TF_FORCE_GPU_ALLOW_GROWTH: 'true' });
     assert.equal(hostEnv({ TF_FORCE_GPU_ALLOW_GROWTH: 'false' }, {}).TF_FORCE_GPU_ALLOW_GROWTH, 'false');
     assert.equal(hostEnv({}, { threads: 2 }).TF_NUM_INTRAOP_THREADS, '2');
+    // The worker's AUTOGAN_TFE_ASYNC=1 reaches one-thread hosts only; a large training's host says 0.
+    assert.equal(
+      hostEnv({ AUTOGAN_TFE_ASYNC: '1' }, { threads: 2, asyncExecutor: false }).AUTOGAN_TFE_ASYNC,
+      '0',
+    );
+    assert.equal(hostEnv({}, { threads: 1, asyncExecutor: true }).AUTOGAN_TFE_ASYNC, '1');
+    assert.equal(hostEnv({ AUTOGAN_TFE_ASYNC: '1' }, {}).AUTOGAN_TFE_ASYNC, '1', 'no plan: as is');
     assert.equal(hostEnv({ CUDA_VISIBLE_DEVICES: '3' }, {}).CUDA_VISIBLE_DEVICES, '3', 'no placement: as is');
   });
 

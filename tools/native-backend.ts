@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectRoot, stateDir } from '../core/paths';
+import { BINDING_PATCH_ID, BindingPatchError, patchBindingSources } from './binding-patch';
 import {
   CPU,
   GPU,
@@ -304,10 +305,15 @@ function parseGpuLog(stderr: string): { devices: string[]; note?: string } {
  * For the GPU flavour TensorFlow logs at INFO so the devices it creates can be listed, and TF32 is
  * off (NVIDIA_TF32_OVERRIDE=0) so convolutions and matmuls are compared at fp32 precision.
  */
-export function verifyNative(pkg: string = CPU.npmPackage): VerifyReport {
+export function verifyNative(pkg: string = CPU.npmPackage, asyncExecutor = false): VerifyReport {
   const script = path.join(projectRoot(), 'dist', 'tools', 'verify-native.js');
   const gpu = pkg === GPU.npmPackage;
-  const env: NodeJS.ProcessEnv = { ...process.env, AUTOGAN_BACKEND: '', AUTOGAN_VERIFY_PACKAGE: pkg };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AUTOGAN_BACKEND: '',
+    AUTOGAN_VERIFY_PACKAGE: pkg,
+    AUTOGAN_TFE_ASYNC: asyncExecutor ? '1' : '0',
+  };
   if (gpu) {
     env.TF_CPP_MIN_LOG_LEVEL = '0';
     env.NVIDIA_TF32_OVERRIDE = '0';
@@ -334,6 +340,64 @@ function installed(v: NativeVariant): boolean {
   return fs.existsSync(path.join(packageDir(v), 'lib'));
 }
 
+/** Written beside the package's binding once it is rebuilt with this project's patch. */
+export const BINDING_STAMP = '.autogan-binding';
+
+function bindingCurrent(v: NativeVariant): boolean {
+  const f = path.join(packageDir(v), BINDING_STAMP);
+  return fs.existsSync(f) && fs.readFileSync(f, 'utf8').trim() === BINDING_PATCH_ID;
+}
+
+/**
+ * Patches the binding's sources (tools/binding-patch.ts) and rebuilds it with node-gyp against the
+ * libtensorflow already in deps/ (about a minute); then stamps the package.
+ */
+function patchAndRebuildBinding(v: NativeVariant, log: Log): void {
+  const dir = packageDir(v);
+  try {
+    patchBindingSources(dir);
+  } catch (err) {
+    if (err instanceof BindingPatchError) throw new NativeSetupError('patch', err.message);
+    throw err;
+  }
+  const logFile = cache(`rebuild-${v.npmPackage.split('/').pop()}.log`);
+  log(
+    `[setup native] rebuilding ${v.npmPackage}'s binding with list attributes and the async executor (log: ${logFile})…`,
+  );
+  let preGyp: string;
+  try {
+    preGyp = require.resolve('@mapbox/node-pre-gyp/bin/node-pre-gyp', { paths: [dir] });
+  } catch {
+    throw new NativeSetupError(
+      'build',
+      `node-pre-gyp not found beside ${v.npmPackage}: reinstall with --force`,
+    );
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const nd = nodeDir();
+  if (nd) env.npm_config_nodedir = nd;
+  const out = fs.openSync(logFile, 'w');
+  const r = spawnSync(process.execPath, [preGyp, 'rebuild'], { cwd: dir, env, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  if (r.status !== 0) {
+    const tail = fs
+      .readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((l) => /error|Error|ERR!/.test(l))
+      .slice(0, 6);
+    throw new NativeSetupError(
+      'build',
+      `rebuilding the patched binding failed:\n  ${tail.join('\n  ')}\n  (full log: ${logFile})`,
+    );
+  }
+  fs.writeFileSync(path.join(dir, BINDING_STAMP), `${BINDING_PATCH_ID}\n`);
+}
+
+/** The package verified with TensorFlow's synchronous executor and with its async one. */
+function verifyBoth(pkg: string): [VerifyReport, VerifyReport] {
+  return [verifyNative(pkg), verifyNative(pkg, true)];
+}
+
 /** One line for humans: where the GPU flavour runs. */
 export function describeGpu(report: VerifyReport): string | undefined {
   if (!report.gpu) return undefined;
@@ -358,8 +422,14 @@ export async function setupNative(opts: SetupNativeOptions = {}): Promise<Verify
   const log = opts.log ?? ((l: string) => console.error(l));
   const variants = opts.gpu || installed(GPU) ? [CPU, GPU] : [CPU];
   if (!opts.force && variants.every((v) => installed(v) && cudaLibsCurrent(v))) {
-    const reports = variants.map((v) => verifyNative(v.npmPackage));
-    if (reports.every((r) => r.ok)) {
+    for (const v of variants) {
+      if (bindingCurrent(v)) continue;
+      checkBuildTools();
+      patchAndRebuildBinding(v, log);
+    }
+    const pairs = variants.map((v) => verifyBoth(v.npmPackage));
+    const reports = pairs.map(([sync]) => sync);
+    if (pairs.every(([sync, async]) => sync.ok && async.ok)) {
       for (const r of reports) {
         log(`[setup native] ${r.package} is installed and agrees with pure JS; nothing to do`);
         const g = describeGpu(r);
@@ -393,10 +463,18 @@ export async function setupNative(opts: SetupNativeOptions = {}): Promise<Verify
     log('[setup native] note: the installers did not download libtensorflow (they reused deps/)');
   for (const v of variants) {
     if (v.cuda.length > 0 && !cudaLibsCurrent(v)) installCudaLibs(v, cudaWheels.get(v) ?? [], log);
+    patchAndRebuildBinding(v, log);
   }
   const reports: VerifyReport[] = [];
   for (const v of variants) {
-    const report = verifyNative(v.npmPackage);
+    const [report, asyncReport] = verifyBoth(v.npmPackage);
+    if (!asyncReport.ok) {
+      const bad = asyncReport.checks.filter((c) => !c.ok).map((c) => `${c.op} (max diff ${c.maxAbsDiff})`);
+      throw new NativeSetupError(
+        'verify',
+        `${v.npmPackage} with AUTOGAN_TFE_ASYNC=1: results differ from pure JS: ${bad.join(', ')}`,
+      );
+    }
     if (!report.ok) {
       const bad = report.checks.filter((c) => !c.ok).map((c) => `${c.op} (max diff ${c.maxAbsDiff})`);
       throw new NativeSetupError('verify', `${v.npmPackage}: results differ from pure JS: ${bad.join(', ')}`);

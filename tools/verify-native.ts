@@ -23,6 +23,35 @@ function inputs(seed: number) {
   };
 }
 
+interface RawBackend {
+  binding: Record<string, number>;
+  executeSingleOutput(name: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.TensorInfo;
+}
+
+function fusedConv2d(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor): tf.Tensor {
+  const be = tf.backend() as unknown as RawBackend;
+  const b = be.binding;
+  const attr = (name: string, type: string, value: unknown) => ({ name, type: b[type], value });
+  const info = be.executeSingleOutput(
+    '_FusedConv2D',
+    [
+      attr('T', 'TF_ATTR_TYPE', b.TF_FLOAT),
+      attr('strides', 'TF_ATTR_INT', [1, 1, 1, 1]),
+      attr('padding', 'TF_ATTR_STRING', 'SAME'),
+      attr('explicit_paddings', 'TF_ATTR_INT', []),
+      attr('data_format', 'TF_ATTR_STRING', 'NHWC'),
+      attr('dilations', 'TF_ATTR_INT', [1, 1, 1, 1]),
+      attr('use_cudnn_on_gpu', 'TF_ATTR_BOOL', true),
+      attr('fused_ops', 'TF_ATTR_STRING', ['BiasAdd']),
+      attr('num_args', 'TF_ATTR_INT', 1),
+      attr('TArgs', 'TF_ATTR_TYPE', [b.TF_FLOAT]),
+      attr('epsilon', 'TF_ATTR_FLOAT', 0.0001),
+    ],
+    [x, w, bias],
+  );
+  return tf.engine().makeTensorFromTensorInfo(info);
+}
+
 async function main() {
   // tfjs-node or, for the GPU build, tfjs-node-gpu (both register the 'tensorflow' backend).
   const pkg = process.env.AUTOGAN_VERIFY_PACKAGE || '@tensorflow/tfjs-node';
@@ -51,6 +80,15 @@ async function main() {
     matMul: () => {
       const { a, b } = inputs(4);
       return tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+    },
+    // The binding patch (tools/binding-patch.ts) passes list attributes: TensorFlow's fused
+    // convolution (fused_ops, TArgs) against conv2d + bias on pure JS.
+    'conv2d + bias as _FusedConv2D (list attributes)': () => {
+      const { x, w } = inputs(8);
+      const bias = tf.randomNormal([4], 0, 1, 'float32', 10);
+      if (tf.getBackend() !== 'tensorflow')
+        return tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), bias);
+      return fusedConv2d(x, w, bias);
     },
     resizeBilinear: () => tf.image.resizeBilinear(inputs(5).img as tf.Tensor4D, [10, 10]),
     resizeNearestNeighbor: () => tf.image.resizeNearestNeighbor(inputs(6).img as tf.Tensor4D, [10, 10]),

@@ -1,5 +1,6 @@
 // Layer functions over a ParamStore, NHWC. Each has a matching `*Specs` that declares its weights.
 import * as tf from '@tensorflow/tfjs';
+import { fusedConvBias } from './fused-conv';
 import { avgPool2Lean } from './lean-ops';
 import {
   biasAdd,
@@ -59,7 +60,8 @@ export function conv2dSpecs(
 
 export function conv2d(p: ParamStore, name: string, x: tf.Tensor4D, weight?: tf.Tensor): tf.Tensor4D {
   const w = (weight ?? p.get(`${name}.w`)) as tf.Tensor4D;
-  return tf.tidy(() => biasAdd(tf.conv2d(x, w, 1, 'same'), p.get(`${name}.b`)));
+  const b = p.get(`${name}.b`) as tf.Tensor1D;
+  return tf.tidy(() => fusedConvBias(x, w, b) ?? biasAdd(tf.conv2d(x, w, 1, 'same'), b));
 }
 
 /** Stride-2, kernel-2 transposed convolution (doubles the resolution). Weight [2, 2, cout, cin]. */

@@ -19,6 +19,7 @@
 // Every other backend keeps the portable code path in layers.ts / spectral-norm.ts; these
 // functions return undefined there so callers fall back.
 import * as tf from '@tensorflow/tfjs';
+import { registerFusedConv } from './fused-conv';
 import { alias, installLeanSaves } from './lean-ops';
 
 const RELU_GRAD = 'AutoganNativeReluGrad';
@@ -30,13 +31,16 @@ const BIAS_ADD = 'AutoganNativeBiasAdd';
 const BIAS_ADD_GRAD = 'AutoganNativeBiasAddGrad';
 const RESIZE_GRAD = 'AutoganNativeResizeBilinearGrad';
 
-interface Binding {
+export interface Binding {
   TF_ATTR_BOOL: number;
   TF_ATTR_FLOAT: number;
   TF_ATTR_STRING: number;
+  TF_ATTR_INT: number;
+  TF_ATTR_TYPE: number;
+  TF_FLOAT: number;
 }
 
-interface NodeBackendLike {
+export interface NodeBackendLike {
   binding: Binding;
   executeSingleOutput(name: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.TensorInfo;
   executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.TensorInfo[], n: number): tf.TensorInfo[];
@@ -58,13 +62,15 @@ export function setNativeOpsEnabled(on: boolean): void {
 type OpAttr = (name: string, dtype: tf.DataType) => unknown;
 
 /** What every native kernel registration shares: the type attributes and attribute builders. */
-interface KernelKit {
+export interface KernelKit {
   T: unknown;
   U: unknown;
   bool: (b: Binding, name: string, value: boolean) => unknown;
   float: (b: Binding, name: string, value: number) => unknown;
   str: (b: Binding, name: string, value: string) => unknown;
   kernel: (kernelName: string, kernelFunc: tf.KernelFunc) => void;
+  /** TensorFlow's BiasAddGrad: dy summed over every axis but the last. */
+  biasGrad: (dy: tf.Tensor) => tf.Tensor;
 }
 
 /** Installs the native kernels; `opAttr` builds TensorFlow's type attribute (from tfjs-node). */
@@ -81,6 +87,7 @@ export function installNativeOps(opAttr: OpAttr): void {
     kernel: (kernelName, kernelFunc) => {
       tf.registerKernel({ kernelName, backendName: 'tensorflow', kernelFunc });
     },
+    biasGrad: (dy) => tf.engine().runKernel(BIAS_ADD_GRAD, { dy }) as tf.Tensor,
   };
   registerCast();
   registerReluGrad(kit);
@@ -88,6 +95,7 @@ export function installNativeOps(opAttr: OpAttr): void {
   registerBatchNorm(kit);
   registerBiasAdd(kit);
   registerResize(kit);
+  registerFusedConv(kit);
 }
 
 /** A Cast to the own dtype shares the buffer. */

@@ -95,13 +95,15 @@ export function scaleRowsBySigma(
       gradFunc: (dz, saved) => {
         const g = Array.isArray(dz) ? dz[0] : dz;
         const [ySaved, scaleSaved] = saved;
-        // ⟨dz, y⟩ per row on the host, then per group: a few numbers, not a tensor op per group.
         const rowDots = tf.tidy(() =>
           tf.sum(
             tf.mul(g, ySaved),
             y.shape.slice(1).map((_, i) => i + 1),
           ),
         );
+        if (!readsInGradients)
+          return [tf.mul(g, scaleSaved), sigmaGradOnDevice(rowDots, wIn as tf.Tensor, groups)];
+        // ⟨dz, y⟩ per row on the host, then per group: a few numbers, not a tensor op per group.
         const dots = rowDots.dataSync();
         rowDots.dispose();
         const wShape = (wIn as tf.Tensor).shape;
@@ -123,6 +125,47 @@ export function scaleRowsBySigma(
     };
   });
   return f(y, w);
+}
+
+/**
+ * Whether gradients may read tensors back to the host mid-backward. Off when TensorFlow runs ops on
+ * its own executor thread (AUTOGAN_TFE_ASYNC): a read there waits for every queued kernel, so the
+ * backward pass's per-layer σ terms are computed as tensor ops instead.
+ */
+let readsInGradients = true;
+
+export function setHostReadsInGradients(on: boolean): void {
+  readsInGradients = on;
+}
+
+/**
+ * dW through σ for the row groups, as tensor ops: Σ_g −⟨dz_g, y_g⟩/σ_g² · v_g u_gᵀ in W's layout,
+ * from the per-row dots. The group sums and their factors are one mat-vec product with a constant
+ * [rows, groups] matrix; the outer products one product of [rest, groups] and [groups, out].
+ */
+function sigmaGradOnDevice(
+  rowDots: tf.Tensor,
+  w: tf.Tensor,
+  groups: Array<{ rows: number; state: SigmaState }>,
+): tf.Tensor {
+  const n = rowDots.size;
+  const k = groups.length;
+  const rest = groups[0].state.v.length;
+  const out = groups[0].state.u.length;
+  const factors = new Float32Array(n * k);
+  const vt = new Float32Array(rest * k);
+  const us = new Float32Array(k * out);
+  let row = 0;
+  groups.forEach((grp, gi) => {
+    const c = -1 / (grp.state.sigma * grp.state.sigma);
+    for (let i = 0; i < grp.rows; i++) factors[(row + i) * k + gi] = c;
+    row += grp.rows;
+    for (let r = 0; r < rest; r++) vt[r * k + gi] = grp.state.v[r];
+    us.set(grp.state.u, gi * out);
+  });
+  const coef = matMul2d(tf.reshape(rowDots, [1, n]) as tf.Tensor2D, tf.tensor2d(factors, [n, k])); // [1, k]
+  const weighted = tf.mul(tf.tensor2d(vt, [rest, k]), coef) as tf.Tensor2D; // v_g · c_g as columns
+  return tf.reshape(matMul2d(weighted, tf.tensor2d(us, [k, out])), w.shape);
 }
 
 /** One power iteration per call, updating the stored u and v (outside any gradient tape). */
