@@ -14,14 +14,15 @@
 // share it finished.
 //
 //   npm run bench:study-throughput -- [--window 60] [--rounds 3] [--iterations 600]
-//                                     [--modes one-per-core,two-per-core,two-in-one-host,one-wide]
+//                                     [--modes one-per-core,two-per-core,two-in-one-host,one-wide,
+//                                              async-per-two-cores]
 //                                     [--out FILE]
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { INTRA_OP_ENV } from '../activities/cpu-threads';
-import { selectBackend } from '../core/backend';
+import { ASYNC_EXECUTOR_ENV, selectBackend } from '../core/backend';
 import { median } from './compare-cases';
 import { projectRoot } from '../core/paths';
 import { loadPipeline } from '../pipeline/load';
@@ -40,6 +41,8 @@ interface Mode {
   processes: number;
   perProcess: number;
   threads: number;
+  /** TensorFlow's async executor in the hosts (AUTOGAN_TFE_ASYNC=1): a training then keeps two cores busy. @default false */
+  asyncExecutor?: boolean;
 }
 
 /** The modes on a machine with `cores` cores. */
@@ -72,6 +75,14 @@ function modes(cores: number): Mode[] {
       processes: 1,
       perProcess: 1,
       threads: cores,
+    },
+    {
+      name: 'async-per-two-cores',
+      what: 'one training per two cores, 1 thread on the async executor (AUTOGAN_TFE_ASYNC=1)',
+      processes: Math.max(1, Math.floor(cores / 2)),
+      perProcess: 1,
+      threads: 1,
+      asyncExecutor: true,
     },
   ];
 }
@@ -195,7 +206,11 @@ async function runMode(
 ): Promise<{ perHour: number; completed: number; stepsPerSecond: number }> {
   const kids = Array.from({ length: m.processes }, () =>
     fork(__filename, ['--child', String(m.perProcess), String(a.iterations)], {
-      env: { ...process.env, [INTRA_OP_ENV]: String(m.threads) },
+      env: {
+        ...process.env,
+        [INTRA_OP_ENV]: String(m.threads),
+        [ASYNC_EXECUTOR_ENV]: m.asyncExecutor ? '1' : '0',
+      },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     }),
   );

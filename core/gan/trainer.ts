@@ -12,7 +12,7 @@ import { FlatCopy, flatten } from '../nn/flat-vars';
 import { applyUpdates, BN_MOMENTUM, evalContext, trainingContext } from '../nn/layers';
 import { ParamStore } from '../nn/params';
 import { Rng, type RngState } from '../rng';
-import type { GanConfig } from './config';
+import { imageSizeAt, type GanConfig } from './config';
 import {
   canStackPair,
   discriminate,
@@ -24,8 +24,17 @@ import { generate, generatorSpecs } from './generator';
 import { ResetDetector, DEFAULT_RESET, type ResetConfig, type ResetState } from './reset-detector';
 
 // The D step's real and fake batches in one stacked pass where the backend allows (see
-// discriminatePair); off: two passes, as the reference runs them. For tests and benchmarks.
+// discriminatePair) and the networks are small; off: two passes, as the reference runs them. For
+// tests and benchmarks.
 let stackedPair = process.env.AUTOGAN_STACKED_D !== '0';
+
+/**
+ * The largest D pass (images × pixels × df²) that runs stacked. One stacked pass halves the D
+ * step's op dispatches but scales every layer's output (and its gradient) per row, passes over
+ * whole activations: at the demo's size (2 M) the dispatches weigh more (stacked D step ~15%
+ * faster), at the paper's search size (270 M) the passes do (two passes ~10% faster).
+ */
+export const STACKED_D_MAX_WORK = 2 ** 24;
 
 /** Turns the stacked real+fake D pass on or off (tests, benchmarks). */
 export function setStackedDiscriminator(on: boolean): void {
@@ -237,7 +246,9 @@ export class GanTrainer {
     fake: tf.Tensor4D,
   ): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
     const perForward = (this.train.snIterations ?? 'per-forward') === 'per-forward';
-    const stacked = stackedPair && canStackPair(this.gan);
+    const side = imageSizeAt(this.gan, this.stage);
+    const work = real.shape[0] * side * side * this.gan.dfDim ** 2;
+    const stacked = stackedPair && canStackPair(this.gan) && work <= STACKED_D_MAX_WORK;
     if (!stacked) refreshSpectralNorm(this.D, this.gan, this.stage);
     const { value, grads } = leanVariableGrads(() => {
       let realScore: tf.Tensor;
