@@ -7,7 +7,61 @@ import { projectRoot } from '../core/paths';
 
 const docs = () => fs.readFileSync(path.join(projectRoot(), 'docs', 'performance.md'), 'utf8');
 
+/** The table rows that follow `marker` in the docs (up to the next blank line after the table). */
+function rowsAfter(text: string, marker: string): string[][] {
+  const at = text.indexOf(marker);
+  assert.ok(at >= 0, `docs/performance.md has "${marker}"`);
+  const lines = text.slice(at).split('\n');
+  const start = lines.findIndex((l) => l.startsWith('|'));
+  const rows: string[][] = [];
+  for (let i = start + 2; i < lines.length && lines[i].startsWith('|'); i++)
+    rows.push(lines[i].split('|').map((c) => c.trim()));
+  return rows;
+}
+
+const results = (name: string) =>
+  JSON.parse(fs.readFileSync(path.join(projectRoot(), 'bench', 'results', name), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+
 describe('docs/performance.md against bench/results', () => {
+  it('the latest comparison with PyTorch is the committed run, case by case and executor by executor', () => {
+    const doc = results('compare-2026-12-06-epyc.json') as {
+      runs: Array<{
+        environment: Record<string, string | null>;
+        cases: Array<{ case: string; ratio: { d: number; g: number; peakRss: number } }>;
+      }>;
+    };
+    const rows = rowsAfter(docs(), '**Latest, 2026-12-06, AMD EPYC');
+    assert.equal(rows.length, doc.runs.length, 'one row per run');
+    doc.runs.forEach((run, i) => {
+      const c = run.cases[0];
+      const row = rows[i];
+      assert.ok(row[1].startsWith(`\`${c.case}\``), `row ${i}: ${row[1]}`);
+      assert.match(row[2], run.environment.AUTOGAN_TFE_ASYNC === '1' ? /^async/ : /^sync/);
+      assert.ok(row[3].endsWith(`**${c.ratio.d.toFixed(2)}×**`), `${c.case} D: ${row[3]}`);
+      assert.ok(row[4].endsWith(`**${c.ratio.g.toFixed(2)}×**`), `${c.case} G: ${row[4]}`);
+      assert.ok(row[5].endsWith(`${c.ratio.peakRss.toFixed(2)}×`), `${c.case} RSS: ${row[5]}`);
+    });
+  });
+
+  it('the async executor throughput table is the committed run', () => {
+    const run = results('study-throughput-2026-12-06-epyc.json') as {
+      modes: Array<{ name: string; trainingsPerHour: number; stepsPerSecond: number; vsOnePerCore: number }>;
+    };
+    const rows = rowsAfter(docs(), 'The async executor against the worker');
+    assert.deepEqual(
+      rows.map((r) => r[1]),
+      run.modes.map((m) => `\`${m.name}\``),
+    );
+    run.modes.forEach((m, i) => {
+      assert.equal(rows[i][5], `**${m.trainingsPerHour}**`);
+      assert.equal(rows[i][6], String(m.stepsPerSecond));
+      assert.equal(rows[i][7], `${m.vsOnePerCore.toFixed(2)}×`);
+    });
+  });
+
   it('the study-throughput table is the committed run, mode by mode', () => {
     const file = path.join(projectRoot(), 'bench', 'results', 'study-throughput-2026-12-06.json');
     const run = JSON.parse(fs.readFileSync(file, 'utf8')) as {
