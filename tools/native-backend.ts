@@ -196,6 +196,16 @@ function checkBuildTools(): void {
     );
 }
 
+/** A build step failed: what it said, with the first error lines of its log. */
+function buildFailure(what: string, logFile: string): NativeSetupError {
+  const tail = fs
+    .readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((l) => /error|Error|ERR!/.test(l))
+    .slice(0, 6);
+  return new NativeSetupError('build', `${what}:\n  ${tail.join('\n  ')}\n  (full log: ${logFile})`);
+}
+
 /** node-gyp must not download Node headers: point it at the ones installed with this Node. */
 function nodeDir(): string | undefined {
   const prefix = path.dirname(path.dirname(fs.realpathSync(process.execPath)));
@@ -227,17 +237,7 @@ async function npmInstall(variants: NativeVariant[], mirror: string, log: Log): 
     child.on('error', () => resolve(-1));
   });
   fs.closeSync(out);
-  if (code !== 0) {
-    const tail = fs
-      .readFileSync(logFile, 'utf8')
-      .split('\n')
-      .filter((l) => /error|Error|ERR!/.test(l))
-      .slice(0, 6);
-    throw new NativeSetupError(
-      'build',
-      `npm install exited with ${code}:\n  ${tail.join('\n  ')}\n  (full log: ${logFile})`,
-    );
-  }
+  if (code !== 0) throw buildFailure(`npm install exited with ${code}`, logFile);
 }
 
 function packageDir(v: NativeVariant): string {
@@ -379,17 +379,7 @@ function patchAndRebuildBinding(v: NativeVariant, log: Log): void {
   const out = fs.openSync(logFile, 'w');
   const r = spawnSync(process.execPath, [preGyp, 'rebuild'], { cwd: dir, env, stdio: ['ignore', out, out] });
   fs.closeSync(out);
-  if (r.status !== 0) {
-    const tail = fs
-      .readFileSync(logFile, 'utf8')
-      .split('\n')
-      .filter((l) => /error|Error|ERR!/.test(l))
-      .slice(0, 6);
-    throw new NativeSetupError(
-      'build',
-      `rebuilding the patched binding failed:\n  ${tail.join('\n  ')}\n  (full log: ${logFile})`,
-    );
-  }
+  if (r.status !== 0) throw buildFailure('rebuilding the patched binding failed', logFile);
   fs.writeFileSync(path.join(dir, BINDING_STAMP), `${BINDING_PATCH_ID}\n`);
 }
 
