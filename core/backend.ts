@@ -31,11 +31,14 @@ export interface BackendInfo {
 /** The environment variable the patched binding reads when it creates TensorFlow's context. */
 export const ASYNC_EXECUTOR_ENV = 'AUTOGAN_TFE_ASYNC';
 
+/** The file `setup:native` writes beside a package whose binding it rebuilt with its patch. */
+export const BINDING_STAMP = '.autogan-binding';
+
 /** The patch `setup:native` built the package's binding with (its stamp file), if any. */
 export function bindingPatch(pkg: string): string | undefined {
   try {
     const dir = path.dirname(require.resolve(`${pkg}/package.json`));
-    return fs.readFileSync(path.join(dir, '.autogan-binding'), 'utf8').trim() || undefined;
+    return fs.readFileSync(path.join(dir, BINDING_STAMP), 'utf8').trim() || undefined;
   } catch {
     return undefined;
   }

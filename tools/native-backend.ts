@@ -17,6 +17,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { BINDING_STAMP } from '../core/backend';
 import { projectRoot, stateDir } from '../core/paths';
 import { BINDING_PATCH_ID, BindingPatchError, patchBindingSources } from './binding-patch';
 import {
@@ -339,9 +340,6 @@ export function verifyNative(pkg: string = CPU.npmPackage, asyncExecutor = false
 function installed(v: NativeVariant): boolean {
   return fs.existsSync(path.join(packageDir(v), 'lib'));
 }
-
-/** Written beside the package's binding once it is rebuilt with this project's patch. */
-export const BINDING_STAMP = '.autogan-binding';
 
 function bindingCurrent(v: NativeVariant): boolean {
   const f = path.join(packageDir(v), BINDING_STAMP);
