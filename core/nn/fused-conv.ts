@@ -14,12 +14,14 @@ import type { Binding, KernelKit, NodeBackendLike } from './native-ops';
 const FUSED_CONV = 'AutoganNativeConvBias';
 
 let available = false;
-// AUTOGAN_FUSED_CONV=0 keeps conv and bias apart (benchmarks, or to rule the fused kernel out).
-let wanted = process.env.AUTOGAN_FUSED_CONV !== '0';
+let wanted = true;
+// AUTOGAN_FUSED_CONV=0 keeps conv and bias apart (benchmarks, or to rule the fused kernel out),
+// whatever the backend's own choice.
+const userOff = process.env.AUTOGAN_FUSED_CONV === '0';
 
 /** Whether conv+bias run as one kernel here (native CPU backend, patched binding, oneDNN on). */
 export function fusedConvActive(): boolean {
-  return available && wanted && tf.getBackend() === 'tensorflow';
+  return available && wanted && !userOff && tf.getBackend() === 'tensorflow';
 }
 
 /** Turns the fused kernel off or back on (tests, benchmarks; the GPU backend turns it off). */
