@@ -13,6 +13,7 @@
 //   AUTOGAN_PYTHON=.cache/torch/bin/python npm run bench:compare
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectRoot } from '../core/paths';
@@ -35,6 +36,12 @@ interface Args {
   interleave: number;
   /** Timed D+G steps per interleaved block. @default 5 */
   blockReps: number;
+  /**
+   * Write each case's PyTorch configuration (what gan_step.py is given) to DIR/<case>.json and
+   * time nothing: for a host that has CUDA torch but no Node (bench/gpu-table.sh --torch-only).
+   * @default undefined (time the cases)
+   */
+  torchConfigsDir?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -45,6 +52,7 @@ function parseArgs(argv: string[]): Args {
   let rounds = 1;
   let interleave = 0;
   let blockReps = 5;
+  let torchConfigsDir: string | undefined;
   const positive = (flag: string, v: string | undefined) => {
     const n = Number(v);
     if (!(Number.isInteger(n) && n >= 1)) throw new Error(`${flag} must be a positive integer`);
@@ -58,13 +66,16 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--block-reps') blockReps = positive(a, argv[++i]);
     else if (a === '--reps') reps = Number(argv[++i]);
     else if (a === '--no-torch') torch = false;
-    else if (a === '--device') {
+    else if (a === '--torch-configs') {
+      torchConfigsDir = argv[++i];
+      if (!torchConfigsDir) throw new Error('--torch-configs needs a directory');
+    } else if (a === '--device') {
       const d = argv[++i];
       if (d !== 'cpu' && d !== 'gpu') throw new Error(`--device must be cpu or gpu, got ${d}`);
       device = d;
     } else
       throw new Error(
-        `unknown argument ${a}: expected --case demo|search|derive, --reps N, --rounds N, --interleave N, --block-reps N, --no-torch, --device cpu|gpu`,
+        `unknown argument ${a}: expected --case demo|search|derive, --reps N, --rounds N, --interleave N, --block-reps N, --no-torch, --device cpu|gpu, --torch-configs DIR`,
       );
   }
   for (const n of names)
@@ -82,6 +93,7 @@ function parseArgs(argv: string[]): Args {
     rounds,
     interleave,
     blockReps,
+    torchConfigsDir,
   };
 }
 
@@ -255,8 +267,32 @@ function torchAvailable(python: string): { ok: true; version: string } | { ok: f
   };
 }
 
+/** What gan_step.py is given for a case: the case itself, torch's threads and its device. */
+function torchConfig(c: CompareCase, threads: number, device: Args['device']) {
+  return { ...c, threads, device: device === 'gpu' ? 'cuda' : 'cpu' };
+}
+
+/**
+ * --torch-configs: one JSON file per case, written whole (temp file, then rename). No thread count:
+ * gan_step.py then uses every core of the host that runs it, which is not this one.
+ */
+function writeTorchConfigs(dir: string, args: Args): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const c of args.cases) {
+    const file = path.join(dir, `${c.name}.json`);
+    const { threads: _hostThreads, ...config } = torchConfig(c, os.cpus().length, args.device);
+    fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(config)}\n`);
+    fs.renameSync(`${file}.tmp`, file);
+    console.error(`[compare] ${file}`);
+  }
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (args.torchConfigsDir) {
+    writeTorchConfigs(args.torchConfigsDir, args);
+    return;
+  }
   const python = process.env.AUTOGAN_PYTHON ?? 'python3';
   const torch = args.torch ? torchAvailable(python) : { ok: false as const, reason: 'skipped (--no-torch)' };
   const threads = os.cpus().length;
@@ -284,7 +320,7 @@ async function main() {
     const torchArgs = [
       path.join(projectRoot(), 'bench', 'torch', 'gan_step.py'),
       '--json',
-      JSON.stringify({ ...c, threads, device: args.device === 'gpu' ? 'cuda' : 'cpu' }),
+      JSON.stringify(torchConfig(c, threads, args.device)),
     ];
     const interleaved =
       args.interleave && torch.ok

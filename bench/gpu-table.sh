@@ -8,6 +8,13 @@
 #
 # Needs: an NVIDIA driver for CUDA 12, Node 20, Python 3 with pip, a C++ compiler and make.
 # About 25 minutes on an H100 class card plus the wheel downloads (3.3 GB tfjs-node-gpu, ~5 GB torch).
+#
+#   bash bench/gpu-table.sh --torch-only DIR   # the CUDA PyTorch column alone
+#
+# For a GPU host with CUDA torch but no Node and no package index (so no tfjs-node-gpu): DIR holds
+# the case configurations, written beforehand on a host with Node by
+# `npm run -s bench:compare -- --device gpu --torch-configs DIR`. Times each case with both
+# gStepDGrads settings and writes $OUT/gpu-torch-<card>-<date>.json (python3 must hold CUDA torch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-/tmp/gpu-table}"
@@ -17,6 +24,31 @@ card="$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
 slug="$(echo "$card" | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')"
 date="$(date -u +%F)"
 echo "[gpu-table] $card ($slug), results in $out"
+
+if [ "${1:-}" = "--torch-only" ]; then
+  configs="${2:?--torch-only needs the directory that bench:compare --torch-configs wrote}"
+  [ -f "$configs/demo.json" ] || { echo "gpu-table: no $configs/demo.json (run bench:compare --torch-configs first)" >&2; exit 2; }
+  python3 -c 'import torch; assert torch.cuda.is_available(), "python3 torch sees no CUDA device"'
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$out/gpu.csv"
+  nvidia-smi --query-compute-apps=pid,process_name,used_memory --format=csv,noheader -lms 250 \
+    > "$out/smi.csv" 2>/dev/null &
+  smi=$!
+  trap 'kill $smi 2>/dev/null || true' EXIT
+  # Warm-up and reps per case: cuDNN picks its algorithms in the first steps; the demo's steps are
+  # short, so more of them.
+  for spec in demo:60:10 search:20:5 derive:20:5; do
+    IFS=: read -r c reps warm <<<"$spec"
+    for g in frozen computed; do
+      echo "[gpu-table] torch $c ($g D grads in the G step)"
+      python3 bench/torch/gan_step.py --json "$(cat "$configs/$c.json")" --g-step-d-grads "$g" \
+        --reps "$reps" --warmup "$warm" | tail -1 > "$out/torch-$c-$g.json"
+    done
+  done
+  kill $smi 2>/dev/null || true
+  python3 bench/torch/gpu_table.py "$out" "$date" "${GPU_TABLE_NOTE:-}" > "$out/gpu-torch-$slug-$date.json"
+  echo "[gpu-table] $out/gpu-torch-$slug-$date.json"
+  exit 0
+fi
 
 [ -d node_modules ] || npm ci
 npm run setup:native -- --gpu 2>&1 | tee "$out/setup-native.log"

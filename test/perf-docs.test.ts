@@ -85,4 +85,30 @@ describe('docs/performance.md against bench/results', () => {
       'the docs say one training per core is best; a rerun that disagrees must change them',
     );
   });
+  it('the GPU table (PyTorch column) is the committed H100 run, case by case', () => {
+    const run = results('gpu-torch-nvidia-h100-80gb-hbm3-2026-12-06.json') as {
+      card: string;
+      runs: Array<{
+        case: string;
+        gStepDGrads: string;
+        dMs: number;
+        gMs: number;
+        torchPeakAllocatedMiB: number;
+        nvidiaSmiPeakMiB: number;
+      }>;
+    };
+    assert.equal(run.card, 'NVIDIA H100 80GB HBM3');
+    const rows = rowsAfter(docs(), '**The GPU table so far');
+    assert.equal(rows.length, run.runs.length, 'one row per run');
+    run.runs.forEach((r, i) => {
+      assert.deepEqual(rows[i].slice(1, 7), [
+        `\`${r.case}\``,
+        r.gStepDGrads,
+        `${r.dMs} ms`,
+        `${r.gMs} ms`,
+        `${r.torchPeakAllocatedMiB} MiB`,
+        `${r.nvidiaSmiPeakMiB} MiB`,
+      ]);
+    });
+  });
 });
