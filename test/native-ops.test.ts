@@ -99,6 +99,44 @@ describe('native kernels and host-side arithmetic', function () {
     tf.dispose([x, weights, ...native, ...portable]);
   });
 
+  it("ReLU's gradient reads its output (what the next conv saves anyway): the same gradient, one activation fewer held", () => {
+    // Exact zeros and negatives in x: the mask must be x > 0 on both sides of the boundary.
+    const x = tf.tensor2d([-2, -0, 0, 1e-30, 3, -1e-30, 5, 0.5], [2, 4]);
+    const dy = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]);
+    const grad = tf.grad((v: tf.Tensor) => tf.mul(tf.relu(v), dy));
+    const { native, portable } = bothPaths(() => grad(x));
+    assert.deepEqual(Array.from(native.dataSync()), [0, 0, 0, 4, 5, 0, 7, 8]);
+    assert.deepEqual(Array.from(portable.dataSync()), [0, 0, 0, 4, 5, 0, 7, 8]);
+    // Under a tape, Relu keeps relu(x) (shared with the conv that reads it), not x.
+    const e = tf.engine() as unknown as {
+      state: { activeTape?: Array<{ kernelName: string; saved?: tf.Tensor[] }> | null };
+      scopedRun<T>(a: () => void, b: () => void, f: () => T): T;
+      startTape(): void;
+      endTape(): void;
+    };
+    const filter = tf.ones([1, 1, 4, 2]) as tf.Tensor4D;
+    const x4 = x.reshape([1, 2, 1, 4]) as tf.Tensor4D;
+    const out = e.scopedRun(
+      () => e.startTape(),
+      () => e.endTape(),
+      () => tf.tidy(() => tf.conv2d(tf.relu(x4), filter, 1, 'same')),
+    );
+    const tape = e.state.activeTape ?? [];
+    const relu = tape.find((n) => n.kernelName === 'Relu');
+    assert.ok(relu?.saved?.length === 1, 'Relu saved one tensor');
+    assert.deepEqual(Array.from(relu.saved[0].dataSync()), [0, 0, 0, 1e-30, 3, 0, 5, 0.5].map(Math.fround));
+    const ids = new Set(
+      tape.flatMap((n) => (n.saved ?? []).map((t) => (t as unknown as { dataId: object }).dataId)),
+    );
+    assert.ok(
+      !ids.has((x4 as unknown as { dataId: object }).dataId),
+      'x itself is not held for the backward pass',
+    );
+    for (const n of tape) for (const t of n.saved ?? []) t.dispose();
+    e.state.activeTape = null;
+    tf.dispose([x, dy, native, portable, filter, x4, out]);
+  });
+
   it('instance norm with its gradient written out matches moments + autodiff', () => {
     const rng = new Rng(8);
     const x = normal4d(rng, [3, 4, 5, 6], 3, 2);

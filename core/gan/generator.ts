@@ -160,8 +160,12 @@ export function generate(
     skips.push(r.skipOut);
     h = r.out;
   });
-  h = tf.relu(batchNorm(p, 'g.out.bn', h, ctx));
-  return tf.tanh(conv2d(p, 'g.out.conv', h)) as tf.Tensor4D;
+  // A scope for the output head too: the BN output, which no gradient reads (ReLU saves its own
+  // output), goes before D's forward pass starts.
+  const last = h;
+  return tf.tidy(() =>
+    tf.tanh(conv2d(p, 'g.out.conv', tf.relu(batchNorm(p, 'g.out.bn', last, ctx)))),
+  ) as tf.Tensor4D;
 }
 
 /** Trainable weight names on the path of an architecture (what should receive gradients). */

@@ -124,15 +124,19 @@ function registerReluGrad({ T, kernel }: KernelKit): void {
   kernel(RELU_GRAD, ({ inputs, backend }) =>
     (backend as unknown as NodeBackendLike).executeSingleOutput('ReluGrad', [T], [inputs.dy!, inputs.x!]),
   );
+  // The gradient reads ReLU's output, not its input (y > 0 exactly where x > 0, so the mask is the
+  // same bit for bit; TensorFlow's own ReLU gradient does this too). The output is what the next
+  // convolution saves anyway, so the backward pass holds one activation where the input would add a
+  // second: at the paper's retraining size that was ~270 MB of the G step's peak.
   tf.registerGradient({
     kernelName: 'Relu',
-    inputsToSave: ['x'],
+    outputsToSave: [true],
     gradFunc: (dy, saved) => {
-      const [x] = saved;
+      const [y] = saved;
       const g = Array.isArray(dy) ? dy[0] : dy;
-      if (nativeOpsActive() && x.dtype === 'float32')
-        return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor };
-      return { x: () => tf.mul(g, tf.step(tf.cast(x, 'float32'))) };
+      if (nativeOpsActive() && y.dtype === 'float32')
+        return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, x: y }) as tf.Tensor };
+      return { x: () => tf.mul(g, tf.step(tf.cast(y, 'float32'))) };
     },
   });
 }
