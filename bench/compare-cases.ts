@@ -84,3 +84,24 @@ export const COMPARE_CASES: CompareCase[] = [
 
 /** The middle value (the upper one of an even count), as both sides of bench:compare report it. */
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The environment both sides ran under (allocator, oneDNN, threads): results depend on it. */
+export function environmentRecord(): Record<string, string | null> {
+  const keys = [
+    'LD_PRELOAD',
+    'TF_ENABLE_ONEDNN_OPTS',
+    'OMP_NUM_THREADS',
+    'TF_NUM_INTRAOP_THREADS',
+    'MALLOC_CONF',
+    'NVIDIA_TF32_OVERRIDE',
+    'CUDA_VISIBLE_DEVICES',
+    'AUTOGAN_LEAN_GRADS',
+    'AUTOGAN_TFE_ASYNC',
+    'AUTOGAN_FUSED_CONV',
+    // TensorFlow's oneDNN allocator pool or malloc, and glibc's mmap threshold: the memory-for-time
+    // trade in docs/performance.md.
+    'TF_ONEDNN_USE_SYSTEM_ALLOCATOR',
+    'MALLOC_MMAP_THRESHOLD_',
+  ];
+  return Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]));
+}

@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { projectRoot } from '../core/paths';
 import { asyncSmallTrainings, INTRA_OP_ENV, threadsFor } from '../activities/cpu-threads';
 import { ASYNC_EXECUTOR_ENV } from '../core/backend';
-import { COMPARE_CASES, median, type CompareCase } from './compare-cases';
+import { COMPARE_CASES, environmentRecord, median, type CompareCase } from './compare-cases';
 
 interface Args {
   cases: CompareCase[];
@@ -417,23 +417,6 @@ function summarize(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) out[k] = Array.isArray(v) ? v.map(round) : round(v);
   return out;
-}
-
-/** The environment both sides ran under (allocator, oneDNN, threads): results depend on it. */
-export function environmentRecord(): Record<string, string | null> {
-  const keys = [
-    'LD_PRELOAD',
-    'TF_ENABLE_ONEDNN_OPTS',
-    'OMP_NUM_THREADS',
-    'TF_NUM_INTRAOP_THREADS',
-    'MALLOC_CONF',
-    'NVIDIA_TF32_OVERRIDE',
-    'CUDA_VISIBLE_DEVICES',
-    'AUTOGAN_LEAN_GRADS',
-    'AUTOGAN_TFE_ASYNC',
-    'AUTOGAN_FUSED_CONV',
-  ];
-  return Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]));
 }
 
 main().catch((err: Error) => {

@@ -27,7 +27,7 @@ const results = (name: string) =>
 
 describe('docs/performance.md against bench/results', () => {
   it('the latest comparison with PyTorch is the committed run, case by case and executor by executor', () => {
-    const doc = results('compare-2026-12-06-epyc.json') as {
+    const doc = results('compare-2026-12-06-epyc-ef716e4.json') as {
       runs: Array<{
         environment: Record<string, string | null>;
         cases: Array<{ case: string; ratio: { d: number; g: number; peakRss: number } }>;
@@ -110,5 +110,35 @@ describe('docs/performance.md against bench/results', () => {
         `${r.nvidiaSmiPeakMiB} MiB`,
       ]);
     });
+  });
+  it('the allocator paragraph says what bench/results/allocator-2026-12-06-epyc.json holds', () => {
+    interface Mem {
+      peakRssMB: number;
+      phases: Array<{ rssAfterMB: number; tensorsHighWaterMB: number; tensorsAfterMB: number }>;
+      baseRssMB: number;
+      gStepSavedForBackwardMB: number;
+      pytorchGStepSavedForBackwardMB: number;
+    }
+    const run = results('allocator-2026-12-06-epyc.json') as {
+      memory: { default: Mem; knobs: Mem };
+      time: Record<'search' | 'derive', Record<'default' | 'knobs', { dSeconds: number; gSeconds: number }>>;
+    };
+    const text = docs().replace(/\s+/g, ' ');
+    const gb = (mb: number) => (mb / 1000).toFixed(2);
+    const { default: before, knobs } = run.memory;
+    const last = (m: Mem) => m.phases[m.phases.length - 1];
+    const expected = [
+      `live tensors peak at ${gb(Math.max(...before.phases.map((p) => p.tensorsHighWaterMB)))} GB over a ${gb(before.baseRssMB)} GB process`,
+      `RSS peaks at ${gb(before.peakRssMB)} GB and stays at ${gb(last(before).rssAfterMB)} GB after the step, when ${gb(last(before).tensorsAfterMB)} GB`,
+      `The derive peak drops to ${gb(knobs.peakRssMB)} GB`,
+      `RSS after a step to ${gb(last(knobs).rssAfterMB)} GB`,
+      `1.64 → ${gb(before.gStepSavedForBackwardMB)} GB, against PyTorch's ${gb(before.pytorchGStepSavedForBackwardMB)} GB`,
+    ];
+    const slower = (c: 'search' | 'derive', k: 'dSeconds' | 'gSeconds') =>
+      (run.time[c].knobs[k] / run.time[c].default[k]).toFixed(2);
+    expected.push(
+      `derive D ${slower('derive', 'dSeconds')}× and G ${slower('derive', 'gSeconds')}× the time, search D ${slower('search', 'dSeconds')}× and G ${slower('search', 'gSeconds')}×`,
+    );
+    for (const e of expected) assert.ok(text.includes(e), `docs/performance.md says "${e}"`);
   });
 });

@@ -123,6 +123,11 @@ def read_config(argv):
     ap.add_argument("--device", choices=("cpu", "cuda"), help="where the networks run (default cpu)")
     ap.add_argument("--params-only", action="store_true", help="build the networks, print sizes, no timing")
     ap.add_argument(
+        "--saved-bytes",
+        action="store_true",
+        help="print the bytes autograd saves for the G step's backward pass (D frozen), no timing",
+    )
+    ap.add_argument(
         "--serve",
         action="store_true",
         help="after warm-up print a ready line, then for each stdin line N time N reps and print them; 'end' finishes",
@@ -189,6 +194,7 @@ def read_config(argv):
         "gStepDGrads": args.g_step_d_grads or raw.get("gStepDGrads", "frozen"),
         "skipOut": raw.get("skipOut", "with-skip-ins"),
         "paramsOnly": args.params_only,
+        "savedBytes": args.saved_bytes,
         "serve": args.serve,
         "device": args.device or raw.get("device", "cpu"),
     }
@@ -388,6 +394,29 @@ def build_models(torch, cfg):
 # ---- timing ---------------------------------------------------------------------------------------
 
 
+def g_step_saved_bytes(torch, cfg, G, D, dev):
+    """Bytes of the tensors autograd keeps for the G step's backward pass (each storage once,
+    parameters left out), D frozen as in the timed G step: what bench:step-memory counts on our side."""
+    storages = {}
+    params = {p.untyped_storage().data_ptr() for p in list(G.parameters()) + list(D.parameters())}
+
+    def pack(t):
+        st = t.untyped_storage()
+        if st.data_ptr() not in params:
+            storages[st.data_ptr()] = st.nbytes()
+        return t
+
+    for p in D.parameters():
+        p.requires_grad_(False)
+    z = torch.randn(cfg["gBatch"], cfg["latentDim"], device=dev)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        loss = -D(G(z)).mean()
+    del loss
+    for p in D.parameters():
+        p.requires_grad_(True)
+    return sum(storages.values())
+
+
 def peak_rss_bytes():
     r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return r if sys.platform == "darwin" else r * 1024  # Linux reports kilobytes
@@ -426,6 +455,10 @@ def main(argv):
         "dParamsAtStage": count(D.stage_parameters()),
     }
     if cfg["paramsOnly"]:
+        print(json.dumps(result))
+        return 0
+    if cfg["savedBytes"]:
+        result["gStepSavedForBackwardBytes"] = g_step_saved_bytes(torch, cfg, G, D, dev)
         print(json.dumps(result))
         return 0
 
