@@ -19,6 +19,7 @@ import {
 } from '../core/nn/spectral-norm';
 import { Rng } from '../core/rng';
 import { GanTrainer } from '../core/gan/trainer';
+import { generate } from '../core/gan/generator';
 import { TINY_GAN, TINY_TRAIN } from './helpers/tiny-gan';
 
 /** max |a − b| / max |b|. */
@@ -135,6 +136,23 @@ describe('native kernels and host-side arithmetic', function () {
     for (const n of tape) for (const t of n.saved ?? []) t.dispose();
     e.state.activeTape = null;
     tf.dispose([x, dy, native, portable, filter, x4, out]);
+  });
+
+  it('a post-activation cell with a shortcut resizes its input once for both paths; a pre-activation cell twice', async () => {
+    const gan = { ...TINY_GAN, cells: 1 };
+    const resizes = async (arch: number[]) => {
+      const t = GanTrainer.create(gan, TINY_TRAIN, { seed: 1, stage: 0, arch });
+      const ctx = trainingContext();
+      const info = await tf.profile(() => generate(t.G, gan, arch, tf.randomNormal([2, gan.latentDim]), ctx));
+      ctx.updates.forEach((u) => u.value.dispose());
+      if (info.result instanceof tf.Tensor) info.result.dispose();
+      t.dispose();
+      return info.kernels.filter((k) => /^AutoganNativeResizeBilinear$/.test(k.name)).length;
+    };
+    // conv, norm, up, shortcut: post/bn/bilinear with and without a shortcut, then pre/bn/bilinear.
+    assert.equal(await resizes([0, 1, 0, 1]), 1);
+    assert.equal(await resizes([0, 1, 0, 0]), 1);
+    assert.equal(await resizes([1, 1, 0, 1]), 2);
   });
 
   it('instance norm with its gradient written out matches moments + autodiff', () => {
