@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { archCost } from '../core/arch/cost';
 import { finishQueuedOps, selectBackend } from '../core/backend';
 import { setLeanGrads } from '../core/nn/lean-grads';
-import { imageSizeAt, type GanConfig } from '../core/gan/config';
+import { imageSizeAt } from '../core/gan/config';
 import { discriminatorMacs } from '../core/gan/discriminator';
-import { DEFAULT_TRAIN, GanTrainer } from '../core/gan/trainer';
+import { caseTrainer } from './case-trainer';
 import { median, type CompareCase } from './compare-cases';
 
 /** fp32 GEMM rate of this process's backend (1024³ MatMul, best of 5), GFLOP/s. */
@@ -38,23 +38,7 @@ async function main() {
   setLeanGrads(lean);
   if (c.requireGpu && backend.device !== 'gpu')
     throw new Error(`--device gpu: ${backend.package} runs on the CPU here (TensorFlow sees no GPU)`);
-  const gan: GanConfig = {
-    latentDim: c.latentDim,
-    gfDim: c.gfDim,
-    dfDim: c.dfDim,
-    bottomWidth: c.bottomWidth,
-    cells: c.cells,
-    channels: c.channels,
-    dSpectralNorm: true,
-  };
-  const train = { ...DEFAULT_TRAIN, nCritic: 1, genBatchSize: c.gBatch, disBatchSize: c.dBatch };
-  const t = GanTrainer.create(gan, train, {
-    seed: 1,
-    stage: c.stage,
-    ...(c.supernet ? {} : { arch: c.arch }),
-  });
-  const size = imageSizeAt(gan, c.stage);
-  const real = tf.randomUniform([c.dBatch, size, size, c.channels], -1, 1) as tf.Tensor4D;
+  const { gan, trainer: t, real } = caseTrainer(c);
   const d: number[] = [];
   const g: number[] = [];
   const tensorsAfterWarmup: number[] = [];
@@ -92,6 +76,7 @@ async function main() {
   real.dispose();
   t.dispose();
   const gMacs = archCost(c.arch, gan).macs;
+  const size = imageSizeAt(gan, c.stage);
   const dMacs = discriminatorMacs(gan, c.stage, size);
   // D step: G forward on the fake batch, D forward + backward (≈3×) on real and fake.
   // G step: G forward + backward (≈3×), D forward + input-gradient backward (≈2×).

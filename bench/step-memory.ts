@@ -12,12 +12,11 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../core/backend';
-import { imageSizeAt, type GanConfig } from '../core/gan/config';
 import { discriminate } from '../core/gan/discriminator';
 import { generate } from '../core/gan/generator';
-import { DEFAULT_TRAIN, GanTrainer } from '../core/gan/trainer';
 import { trainingContext } from '../core/nn/layers';
 import { projectRoot } from '../core/paths';
+import { caseTrainer } from './case-trainer';
 import { COMPARE_CASES, environmentRecord, type CompareCase } from './compare-cases';
 
 const MB = 1e6;
@@ -101,23 +100,7 @@ async function main() {
   if (!c) throw new Error(`unknown case "${name}": expected ${COMPARE_CASES.map((k) => k.name).join(', ')}`);
   if (!(Number.isInteger(steps) && steps >= 1)) throw new Error('--steps must be a positive integer');
   const backend = await selectBackend('auto', () => undefined);
-  const gan: GanConfig = {
-    latentDim: c.latentDim,
-    gfDim: c.gfDim,
-    dfDim: c.dfDim,
-    bottomWidth: c.bottomWidth,
-    cells: c.cells,
-    channels: c.channels,
-    dSpectralNorm: true,
-  };
-  const train = { ...DEFAULT_TRAIN, nCritic: 1, genBatchSize: c.gBatch, disBatchSize: c.dBatch };
-  const t = GanTrainer.create(gan, train, {
-    seed: 1,
-    stage: c.stage,
-    ...(c.supernet ? {} : { arch: c.arch }),
-  });
-  const size = imageSizeAt(gan, c.stage);
-  const real = tf.randomUniform([c.dBatch, size, size, c.channels], -1, 1) as tf.Tensor4D;
+  const { gan, trainer: t, real } = caseTrainer(c);
   const e = tf.engine() as unknown as EngineHooks;
   const tensors = watchTensors(e);
   const rss = watchRss();
