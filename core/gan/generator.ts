@@ -106,7 +106,7 @@ function cell(
   // so it is done once (one resize and one resize gradient fewer, and one upsampled activation
   // saved for both convolutions instead of two copies). A deconv has its own weights per path.
   const sharedUp =
-    a.conv === 'post' && a.shortcut && a.up !== 'deconv' ? upsample(p, '', a.up, x) : undefined;
+    a.conv === 'post' && a.shortcut && a.up !== 'deconv' ? upsample(p, `${b}1.deconv`, a.up, x) : undefined;
   if (a.conv === 'post') {
     h = conv2d(p, `${b}1.conv`, sharedUp ?? upsample(p, `${b}1.deconv`, a.up, x));
     h = tf.relu(normalize(p, `${b}1.bn`, a.norm, h, ctx));
@@ -133,7 +133,7 @@ function cell(
   if (a.conv === 'post') out = tf.relu(normalize(p, `${b}2.bn`, a.norm, conv2d(p, `${b}2.conv`, h), ctx));
   else out = conv2d(p, `${b}2.conv`, tf.relu(normalize(p, `${b}2.bn`, a.norm, h, ctx)));
   if (a.shortcut) {
-    const up = sharedUp ?? (a.up === 'deconv' ? deconv2x(p, `${n}.sc_deconv`, x) : upsample(p, '', a.up, x));
+    const up = sharedUp ?? upsample(p, `${n}.sc_deconv`, a.up, x);
     out = addActivations(out, conv2d(p, `${n}.sc`, up));
   }
   return { skipOut, out };
